@@ -1,0 +1,46 @@
+# repro — two doors: `make demo` and `make test`. Both set up .venv on first use.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+REPRO := $(VENV)/bin/repro
+STAMP := $(VENV)/.installed
+RESULTS ?= results
+SITE ?= reports/site
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-fast bench leaderboard reproduce-cifar reproduce-imagenet image clean distclean install
+
+install: $(STAMP)
+
+# Re-installs only when pyproject.toml changes; a second `make demo` goes straight to work.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --quiet "pip>=24"
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@rm -rf $(RESULTS)/digits-demo
+	$(REPRO) digits --runs 3 --results $(RESULTS)/digits-demo
+	$(REPRO) report --results $(RESULTS)/digits-demo --out $(SITE)
+
+# pytest exits 5 when it collected nothing: that is a failure here, not a pass.
+test: $(STAMP)
+	@$(VENV)/bin/pytest $(PYTEST_ARGS); rc=$$?; \
+	 if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+test-fast: $(STAMP)
+	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(VENV)/bin/pytest benchmarks --benchmark-only --benchmark-columns=min,mean,max,rounds $(PYTEST_ARGS)
+
+leaderboard: $(STAMP)
+	$(REPRO) report --results $(RESULTS) --out $(SITE)
+
+clean:
+	rm -rf $(RESULTS) $(SITE) .pytest_cache .benchmarks build *.egg-info
+
+distclean: clean
+	rm -rf $(VENV)

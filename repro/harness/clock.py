@@ -1,0 +1,74 @@
+"""Time to target under stated rules, as pure functions of what the run logged.
+
+MLPerf rule (Training rules, "Benchmark timing"): the clock starts at `run_start`, which is logged
+before any training or validation data is touched, and stops at the end of the evaluation that first
+reaches the quality target. Evaluation time is included; initialisation before run_start is not.
+
+DAWNBench rule: the time column of the per-epoch `metrics.tsv` at the first epoch whose accuracy is
+at or above the target. repro writes that column as hours of *training* since run_start, with the
+time spent in evaluation subtracted, which is how the DAWNBench entries logged it (wall time of the
+training epochs); it is therefore never larger than the MLPerf figure for the same run.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+
+def mlperf_time_to_target_s(events: Iterable[Mapping], target: float) -> float | None:
+    """Seconds from run_start to the eval_stop closing the first eval_accuracy ≥ target.
+
+    `events` are MLPerf log events in order, each a mapping with `key`, `time_ms`, `value` and
+    `metadata` (as mlperf-logging writes them). None when the target was never reached.
+    """
+    run_start_ms = None
+    reached_epoch = None
+    for ev in events:
+        key = ev["key"]
+        if key == "run_start" and run_start_ms is None:
+            run_start_ms = ev["time_ms"]
+        elif key == "eval_accuracy" and run_start_ms is not None and reached_epoch is None:
+            if ev["value"] is not None and float(ev["value"]) >= target:
+                reached_epoch = (ev.get("metadata") or {}).get("epoch_num")
+                reached_ms = ev["time_ms"]
+        elif key == "eval_stop" and reached_epoch is not None:
+            if (ev.get("metadata") or {}).get("epoch_num") == reached_epoch:
+                return (ev["time_ms"] - run_start_ms) / 1000.0
+    if reached_epoch is not None:  # no eval_stop logged after the reaching eval: stop at the accuracy event
+        return (reached_ms - run_start_ms) / 1000.0
+    return None
+
+
+def dawnbench_time_to_target_s(rows: Sequence[Mapping], target: float, metric: str = "top1") -> float | None:
+    """Seconds (hours × 3600) of the first metrics.tsv row whose `metric` is ≥ target."""
+    for row in rows:
+        value = row.get(metric)
+        if value is not None and float(value) >= target:
+            return float(row["hours"]) * 3600.0
+    return None
+
+
+@dataclass
+class Stopwatch:
+    """Wall clock for one run. `sync` is called before every reading (torch.cuda.synchronize on GPU)
+    so queued kernels are counted where they ran, not where they were launched."""
+    sync: callable = lambda: None
+    start_s: float | None = None
+    eval_total_s: float = 0.0
+
+    def now(self) -> float:
+        self.sync()
+        return time.perf_counter()
+
+    def start(self) -> None:
+        self.start_s = self.now()
+
+    def elapsed_s(self) -> float:
+        if self.start_s is None:
+            raise RuntimeError("Stopwatch.elapsed_s() before start()")
+        return self.now() - self.start_s
+
+    def training_s(self) -> float:
+        """Elapsed time minus time spent in evaluation (DAWNBench's column)."""
+        return self.elapsed_s() - self.eval_total_s

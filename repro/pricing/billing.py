@@ -1,0 +1,183 @@
+"""The cost of a run: match its hardware to offers, apply billing rules, write cost.json.
+
+Two figures per provider × market (DESIGN.md, "cost rules"):
+- benchmark cost, DAWNBench convention: time-to-target × the hourly rate of the instance that
+  holds the run's hardware (seconds exactly as measured, no rounding, no minimum);
+- billed cost: the whole session (`outcome.session_s`) under the provider's billing rule.
+
+A run is matched exactly: GPU model and count for GPU runs, vCPUs for CPU runs. When a provider
+sells nothing that matches, the provider × market goes into `unmatched` with the reason; nothing
+is ever guessed and no cost is ever a silent 0.
+"""
+from __future__ import annotations
+
+import warnings
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from repro.harness.store import COST_FILE, RUN_FILE, SCHEMA_VERSION, atomic_write_json, read_json
+from repro.pricing.catalog import DEFAULT_MAX_AGE_DAYS, MARKETS, Offer, Snapshot, load_snapshot
+from repro.pricing.gpu_names import normalize_gpu_name
+from repro.pricing.rules import format_usd, rule_for, usd_for_seconds
+
+
+class StalePriceWarning(UserWarning):
+    """Prices come from a snapshot older than the allowed age."""
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_hardware(hardware: dict[str, Any]) -> dict[str, Any]:
+    """What to match on: {"gpu_model", "gpu_count", "vcpus"}; CPU runs have gpu_model None, count 0."""
+    gpu_count = int(hardware.get("gpu_count") or 0)
+    accelerator = (hardware.get("accelerator") or ("cuda" if gpu_count else "cpu")).lower()
+    if accelerator == "cpu" or gpu_count == 0:
+        vcpus = hardware.get("vcpus")
+        if not vcpus:
+            raise ValueError("run.json hardware has neither GPUs nor a vCPU count; "
+                             "cannot match it to an instance")
+        return {"gpu_model": None, "gpu_count": 0, "vcpus": int(vcpus)}
+    model = normalize_gpu_name(hardware.get("gpu_name")) or normalize_gpu_name(hardware.get("gpu_model"))
+    if not model:
+        raise ValueError("run.json hardware reports GPUs but no gpu_name or gpu_model; "
+                         "cannot match it to an instance")
+    return {"gpu_model": model, "gpu_count": gpu_count, "vcpus": hardware.get("vcpus")}
+
+
+def describe_hardware(match: dict[str, Any]) -> str:
+    if match["gpu_count"] == 0:
+        return f"{match['vcpus']} vCPUs, no GPU (CPU run priced on a {match['vcpus']}-vCPU instance)"
+    return f"{match['gpu_count']} x {match['gpu_model']}"
+
+
+def find_offer(snapshot: Snapshot, match: dict[str, Any], provider: str, market: str) -> Offer | None:
+    if match["gpu_count"] == 0:
+        hits = snapshot.find(provider=provider, market=market, gpu_count=0, vcpus=match["vcpus"])
+    else:
+        hits = snapshot.find(provider=provider, market=market, gpu_model=match["gpu_model"],
+                             gpu_count=match["gpu_count"])
+    return hits[0] if hits else None
+
+
+def unmatched_reason(snapshot: Snapshot, match: dict[str, Any], provider: str, market: str) -> str:
+    offered = snapshot.find(provider=provider, market=market)
+    if not offered:
+        return f"snapshot {snapshot.id} has no {provider} {market} offers at all"
+    if match["gpu_count"] == 0:
+        sizes = sorted({o.vcpus for o in offered if o.gpu_count == 0})
+        have = ", ".join(map(str, sizes)) or "none"
+        return (f"no {provider} {market} CPU instance with exactly {match['vcpus']} vCPUs in snapshot "
+                f"{snapshot.id} (CPU sizes offered: {have} vCPUs)")
+    same_model = sorted({o.gpu_count for o in offered if (o.gpu_model or "").upper() == match["gpu_model"].upper()})
+    if same_model:
+        counts = ", ".join(f"{c} x" for c in same_model)
+        return (f"no {provider} {market} instance with {match['gpu_count']} x {match['gpu_model']} in "
+                f"snapshot {snapshot.id} ({match['gpu_model']} offered as {counts})")
+    return f"{provider} sells no {match['gpu_model']} {market} instance in snapshot {snapshot.id}"
+
+
+def cost_row(offer: Offer, time_to_target_s: float | None, session_s: float | None) -> dict[str, Any]:
+    rule = rule_for(offer.provider)
+    row: dict[str, Any] = {
+        "provider": offer.provider, "market": offer.market, "instance_type": offer.instance_type,
+        "region": offer.region, "zone": offer.zone, "gpu_model": offer.gpu_model,
+        "gpu_count": offer.gpu_count, "vcpus": offer.vcpus,
+        "usd_per_hour": str(offer.usd_per_hour), "source": offer.source,
+        "fetched_at": offer.fetched_at.isoformat(),
+        "benchmark_seconds": time_to_target_s, "benchmark_usd": None,
+        "billed_seconds": None, "billed_usd": None,
+        "billing_rule": rule.description if rule else None,
+        "billing_source": rule.source if rule else None,
+        "notes": [],
+    }
+    if time_to_target_s is None:
+        row["notes"].append("target not reached: no benchmark cost")
+    else:
+        row["benchmark_usd"] = str(usd_for_seconds(offer.usd_per_hour, time_to_target_s))
+    if rule is None:
+        row["notes"].append(f"no billing rule known for {offer.provider}: no billed cost")
+    elif session_s is None:
+        row["notes"].append("run.json has no outcome.session_s: no billed cost")
+    else:
+        billed = rule.billed_seconds(session_s)
+        row["billed_seconds"] = billed
+        row["billed_usd"] = str(usd_for_seconds(offer.usd_per_hour, billed))
+    return row
+
+
+def cost_for_run(run: dict[str, Any], snapshot: Snapshot, *, max_age_days: float = DEFAULT_MAX_AGE_DAYS,
+                 now: datetime | None = None) -> dict[str, Any]:
+    """The cost.json document for a run record (the parsed run.json)."""
+    now = now or datetime.now(timezone.utc)
+    match = run_hardware(run.get("hardware") or {})
+    outcome = run.get("outcome") or {}
+    reached = outcome.get("reached", outcome.get("time_to_target_s") is not None)
+    time_to_target_s = outcome.get("time_to_target_s") if reached else None
+    session_s = outcome.get("session_s")
+    stale = snapshot.stale(max_age_days, now)
+    cost: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run.get("run_id"),
+        "snapshot_id": snapshot.id,
+        "snapshot_fetched_at": _iso(snapshot.fetched_at),
+        "priced_at": _iso(now),
+        "stale": stale,
+        "max_age_days": max_age_days,
+        "hardware_match": describe_hardware(match),
+        "rows": [],
+        "unmatched": [],
+        "warnings": [],
+    }
+    if stale:
+        message = (f"price snapshot {snapshot.id} is {snapshot.age_days(now):.0f} days old "
+                   f"(limit {max_age_days:g}); run `repro prices update` for current prices")
+        cost["warnings"].append(message)
+        warnings.warn(message, StalePriceWarning, stacklevel=3)
+    providers = sorted(set(snapshot.providers()) | {"aws", "paperspace"})
+    for provider in providers:
+        for market in MARKETS:
+            offer = find_offer(snapshot, match, provider, market)
+            if offer is None:
+                cost["unmatched"].append({"provider": provider, "market": market,
+                                          "reason": unmatched_reason(snapshot, match, provider, market)})
+            else:
+                cost["rows"].append(cost_row(offer, time_to_target_s, session_s))
+    return cost
+
+
+def price_run(run_dir: str | Path, snapshot: Snapshot | None = None, *,
+              max_age_days: float = DEFAULT_MAX_AGE_DAYS, now: datetime | None = None) -> dict[str, Any]:
+    """Price the run in `run_dir`, write `cost.json` there atomically and return its content."""
+    run_dir = Path(run_dir)
+    run = read_json(run_dir / RUN_FILE)
+    snapshot = snapshot or load_snapshot()
+    cost = cost_for_run(run, snapshot, max_age_days=max_age_days, now=now)
+    atomic_write_json(run_dir / COST_FILE, cost)
+    return cost
+
+
+def format_cost_lines(cost: dict[str, Any]) -> list[str]:
+    """One human line per provider × market, priced rows first, then what could not be matched."""
+    lines = []
+    for row in cost.get("rows", []):
+        rate = Decimal(row["usd_per_hour"])
+        where = row["region"] + (f"/{row['zone']}" if row.get("zone") else "")
+        parts = [f"{row['provider']:<10} {row['market']:<9} {row['instance_type']} ({where}) "
+                 f"${rate}/h"]
+        if row.get("benchmark_usd") is not None:
+            parts.append(f"benchmark {format_usd(Decimal(row['benchmark_usd']))} "
+                         f"({row['benchmark_seconds']:.1f} s to target)")
+        if row.get("billed_usd") is not None:
+            parts.append(f"billed {format_usd(Decimal(row['billed_usd']))} "
+                         f"({row['billed_seconds']} s billed: {row['billing_rule']})")
+        parts.extend(row.get("notes", []))
+        lines.append("  ".join(parts[:1]) + ": " + "; ".join(parts[1:]) if len(parts) > 1 else parts[0])
+    for item in cost.get("unmatched", []):
+        lines.append(f"{item['provider']:<10} {item['market']:<9} no matching offer: {item['reason']}")
+    if cost.get("stale"):
+        lines = [f"{line}  [stale prices: snapshot {cost['snapshot_id']}]" for line in lines]
+    return lines

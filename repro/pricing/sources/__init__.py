@@ -1,0 +1,14 @@
+"""Price sources, one module each. Each returns `Offer`s; none writes a snapshot itself.
+
+| module          | provider / market        | where the numbers come from                              |
+|-----------------|--------------------------|----------------------------------------------------------|
+| aws_ondemand    | aws on-demand            | AWS Price List bulk offer files (region index -> file)   |
+| aws_spot        | aws spot                 | boto3 describe_spot_price_history, else public spot.js   |
+| azure           | azure on-demand + spot   | Azure Retail Prices API (paged)                          |
+| skypilot        | any cloud SkyPilot lists | SkyPilot catalog vms.csv from a path or URL              |
+| paperspace      | paperspace on-demand     | maintained table + a user override file                  |
+"""
+from repro.pricing.sources.common import PriceSkipped, parse_price
+from repro.pricing.sources.http import SourceError, SourceUnavailable
+
+__all__ = ["PriceSkipped", "SourceError", "SourceUnavailable", "parse_price"]

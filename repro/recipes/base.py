@@ -1,0 +1,196 @@
+"""A recipe is data: one typed, frozen object per named recipe, resolved once and saved with the run.
+
+Overrides are dotted keys (`optim.peak_lr=0.4`, `epochs=12`) that fail loudly on an unknown key or a
+value of the wrong type. The recipe hash is the SHA-256 of the resolved config as canonical JSON.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class RecipeError(ValueError):
+    """Unknown recipe, unknown override key, or a value of the wrong type."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str                       # key in repro.train.models.MODELS
+    num_classes: int
+    width: int = 64                 # base channel count (models interpret it)
+    depth: int = 0                  # models that take a depth (wide ResNet); 0 = the model's default
+    concat_pool: bool = False       # adaptive avg + max pooling concatenated before the head
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    name: str                       # digits | cifar10 | imagenet
+    batch_size: int                 # global batch size (split across ranks)
+    eval_batch_size: int = 512
+    image_size: int = 0             # fixed training size; 0 = the dataset's native size
+    # progressive resizing: (epoch, size) knots, linear between, rounded to size_multiple
+    size_knots: tuple[tuple[float, int], ...] = ()
+    size_multiple: int = 32
+    eval_size: int = 0
+    flip: bool = False
+    crop_padding: int = 0
+    cutout: int = 0
+    workers: int = 0
+    loader: str = "device"          # device (whole set on the device) | dataloader
+
+
+@dataclass(frozen=True)
+class OptimSpec:
+    name: str = "sgd"               # sgd | adamw
+    peak_lr: float = 0.1
+    weight_decay: float = 5e-4
+    nesterov: bool = True
+    no_bn_weight_decay: bool = False
+    label_smoothing: float = 0.0
+    lr_scale_with_batch: bool = False   # linear scaling rule when the batch changes per stage
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    kind: str = "one_cycle"         # one_cycle | piecewise
+    pct_start: float = 0.25
+    div: float = 10.0
+    final_div: float = 100.0
+    final_phase: float = 0.1
+    momentum_max: float = 0.95
+    momentum_min: float = 0.85
+    # for kind=piecewise: LR multipliers of peak_lr over progress knots
+    knots_x: tuple[float, ...] = ()
+    knots_y: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    task: str                       # leaderboard group: digits | cifar10 | imagenet-top5 | imagenet-top1
+    description: str
+    model: ModelSpec
+    data: DataSpec
+    optim: OptimSpec = field(default_factory=OptimSpec)
+    schedule: ScheduleSpec = field(default_factory=ScheduleSpec)
+    epochs: int = 10
+    target_metric: str = "top1"     # top1 | top5
+    target: float = 0.94
+    precision: str = "fp32"         # fp32 | fp16 | bf16
+    channels_last: bool = False
+    compile: bool = False
+    tta: bool = False               # test-time augmentation: average with the flipped image
+    gpus: int = 1                   # GPUs the published figure used (the default --gpus)
+    seed: int = 0
+    published_claim: str = ""       # the figure this recipe reproduces …
+    published_source: str = ""      # … and where it was published
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def hash(self) -> str:
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), default=list)
+        return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def validate(recipe: Recipe) -> Recipe:
+    if not 0.0 < recipe.target <= 1.0:
+        raise RecipeError(f"target must be a fraction in (0, 1], got {recipe.target}; "
+                          "e.g. --target 0.94 for 94 %")
+    if recipe.target_metric not in ("top1", "top5"):
+        raise RecipeError(f"target_metric must be top1 or top5, got {recipe.target_metric!r}")
+    if recipe.precision not in ("fp32", "fp16", "bf16"):
+        raise RecipeError(f"precision must be fp32, fp16 or bf16, got {recipe.precision!r}")
+    if recipe.epochs < 1:
+        raise RecipeError(f"epochs must be ≥ 1, got {recipe.epochs}")
+    if recipe.data.batch_size < 1:
+        raise RecipeError(f"data.batch_size must be ≥ 1, got {recipe.data.batch_size}")
+    return recipe
+
+
+def _coerce(value: str, to_type: Any, key: str) -> Any:
+    origin = getattr(to_type, "__origin__", None)
+    try:
+        if to_type is bool or to_type == "bool":
+            low = value.lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if to_type in (int, "int"):
+            return int(value)
+        if to_type in (float, "float"):
+            return float(value)
+        if to_type in (str, "str"):
+            return value
+        if origin is tuple or str(to_type).startswith("tuple"):
+            parsed = json.loads(value)
+            return _to_tuple(parsed)
+    except (ValueError, json.JSONDecodeError):
+        pass
+    raise RecipeError(f"override {key}={value!r}: expected a value of type {getattr(to_type, '__name__', to_type)}")
+
+
+def _to_tuple(v: Any) -> Any:
+    return tuple(_to_tuple(x) for x in v) if isinstance(v, list) else v
+
+
+def apply_overrides(recipe: Recipe, overrides: list[str] | dict[str, Any]) -> Recipe:
+    """Return a new recipe with dotted-key overrides applied: ["optim.peak_lr=0.4", "epochs=3"]."""
+    items = overrides.items() if isinstance(overrides, dict) else [_split(o) for o in overrides]
+    for key, value in items:
+        recipe = _set(recipe, key.split("."), value, key)
+    return validate(recipe)
+
+
+def _split(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise RecipeError(f"override {text!r} must look like key=value, e.g. optim.peak_lr=0.4")
+    k, v = text.split("=", 1)
+    return k.strip(), v.strip()
+
+
+def _set(obj: Any, path: list[str], value: Any, full_key: str) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(obj)}
+    head = path[0]
+    if head not in fields:
+        raise RecipeError(f"unknown recipe key {full_key!r}; known at this level: {', '.join(sorted(fields))}")
+    current = getattr(obj, head)
+    if len(path) > 1:
+        if not dataclasses.is_dataclass(current):
+            raise RecipeError(f"recipe key {full_key!r}: {head} has no sub-keys")
+        return dataclasses.replace(obj, **{head: _set(current, path[1:], value, full_key)})
+    if dataclasses.is_dataclass(current):
+        raise RecipeError(f"recipe key {full_key!r} is a section; set one of its fields, e.g. {full_key}.<field>")
+    ftype = fields[head].type
+    if isinstance(value, str):
+        value = _coerce(value, ftype if not isinstance(ftype, str) else _resolve(ftype), full_key)
+    elif isinstance(value, list):
+        value = _to_tuple(value)
+    elif type(value) is not type(current) and not (isinstance(current, float) and isinstance(value, int)):
+        raise RecipeError(f"override {full_key}={value!r}: expected {type(current).__name__}")
+    return dataclasses.replace(obj, **{head: value})
+
+
+def _resolve(type_name: str) -> Any:
+    # `from __future__ import annotations` leaves types as strings
+    return {"int": int, "float": float, "str": str, "bool": bool}.get(type_name, type_name)
+
+
+def from_dict(data: dict[str, Any]) -> Recipe:
+    """Rebuild a recipe from run.json's `config` (for `repro rerun`)."""
+    d = dict(data)
+    try:
+        return validate(Recipe(
+            model=ModelSpec(**d.pop("model")),
+            data=DataSpec(**{k: _to_tuple(v) for k, v in d.pop("data").items()}),
+            optim=OptimSpec(**d.pop("optim")),
+            schedule=ScheduleSpec(**{k: _to_tuple(v) for k, v in d.pop("schedule").items()}),
+            **d,
+        ))
+    except TypeError as exc:
+        raise RecipeError(f"recorded config does not match this repro's recipe fields: {exc}") from None

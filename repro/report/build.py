@@ -1,0 +1,126 @@
+"""results/ → a static site: index.html (one leaderboard per task), index.json (the data it was
+rendered from), a page per run with its curves and provenance, history across code versions.
+
+A pure function of the files on disk: it reads run.json / cost.json / metrics.tsv / mllog.log, never
+imports the trainer and never fetches prices. The folder it writes works offline from file://.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from repro.harness.store import atomic_write_json, atomic_write_text, list_runs
+from repro.report.format import FILTERS
+from repro.report.history import build_history
+from repro.report.leaderboard import build_task_boards
+from repro.report.plots import history_svg, write_task_plots
+from repro.report.reference import published_by_task
+from repro.report.run_page import write_run_page
+from repro.report.runs import summarize_run
+
+INDEX_SCHEMA_VERSION = 1
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+class ReportError(Exception):
+    """The results or output folder cannot be used; the message says which and what to do."""
+
+
+def make_environment() -> Environment:
+    env = Environment(loader=PackageLoader("repro.report", "templates"),
+                      autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(FILTERS)
+    return env
+
+
+def _snapshot_info(snapshot_path: Path | None) -> dict | None:
+    if snapshot_path is None:
+        return None
+    snapshot_path = Path(snapshot_path)
+    if not snapshot_path.is_file():
+        raise ReportError(f"price snapshot {snapshot_path} not found; pass --snapshot with an "
+                          "existing snapshot file, or leave it out to show the prices each "
+                          "run's cost.json recorded")
+    digest = hashlib.sha256(snapshot_path.read_bytes()).hexdigest()
+    return {"file": snapshot_path.name, "sha256": digest}
+
+
+def _collect(results_dir: Path, snapshot_path: Path | None,
+             published: dict[str, list[dict]] | None) -> tuple[dict, list[dict]]:
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise ReportError(f"results directory {results_dir} does not exist; run a recipe first "
+                          "(`repro digits`) or pass --results DIR")
+    errors: list[str] = []
+    records = list_runs(results_dir, errors=errors)
+    pairs = [(summarize_run(r, results_dir, errors), r.data) for r in records]
+    pairs.sort(key=lambda p: (p[0]["started_at"] or "", p[0]["run_id"]))
+    runs = [p[0] for p in pairs]
+    published = published_by_task() if published is None else published
+    context = {
+        "schema_version": INDEX_SCHEMA_VERSION,
+        "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "results_dir": str(results_dir),
+        "run_count": len(runs),
+        "snapshot": _snapshot_info(snapshot_path),
+        "price_snapshot_ids": sorted({r["snapshot_id"] for r in runs if r["snapshot_id"]}),
+        "errors": errors,
+        "tasks": build_task_boards(runs, published),
+        "history": build_history(runs),
+        "runs": runs,
+    }
+    return context, [p[1] for p in pairs]
+
+
+def build_context(results_dir: Path, snapshot_path: Path | None = None,
+                  published: dict[str, list[dict]] | None = None) -> dict:
+    """Everything the pages show, as JSON-ready data (USD as strings); what index.json holds."""
+    return _collect(results_dir, snapshot_path, published)[0]
+
+
+def _copy_static(out_dir: Path) -> None:
+    target = out_dir / "static"
+    target.mkdir(parents=True, exist_ok=True)
+    for item in STATIC_DIR.iterdir():
+        if item.is_file():
+            shutil.copyfile(item, target / item.name)
+
+
+def _write_history_plots(context: dict, out_dir: Path) -> None:
+    for number, series in enumerate(context["history"], start=1):
+        if sum(1 for v in series["versions"] if v["olympic_mean_s"] is not None) >= 2:
+            name = f"plots/history-{number}.svg"
+            atomic_write_text(out_dir / name, history_svg(series))
+            series["svg"] = name
+
+
+def build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None = None, *,
+               published: dict[str, list[dict]] | None = None) -> Path:
+    """Render the whole site into out_dir and return the path of its index.html.
+
+    `published` replaces the shipped reference rows (tests pass their own)."""
+    out_dir = Path(out_dir)
+    context, run_data = _collect(results_dir, snapshot_path, published)
+    try:
+        (out_dir / "plots").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"cannot create output folder {out_dir}: {exc.strerror}; "
+                          "pass a writable --out DIR") from None
+    env = make_environment()
+    _copy_static(out_dir)
+    write_task_plots(context, out_dir)
+    _write_history_plots(context, out_dir)
+    run_template = env.get_template("run.html.j2")
+    for run, data in zip(context["runs"], run_data):
+        write_run_page(run_template, run, data, out_dir, context)
+    atomic_write_text(out_dir / "history.html",
+                      env.get_template("history.html.j2").render(ctx=context, root=""))
+    atomic_write_json(out_dir / "index.json", context)
+    index = out_dir / "index.html"
+    atomic_write_text(index, env.get_template("index.html.j2").render(ctx=context, root=""))
+    return index

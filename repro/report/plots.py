@@ -1,0 +1,193 @@
+"""matplotlib (Agg) → SVG: time-vs-cost Pareto front per task, curves and schedules per run,
+time to target across code versions.
+
+Each data series is drawn with a `gid`, which the SVG backend writes as the id of the series' <g>
+element; every data point is one marker (<use>) inside it, so a test can count the points the data
+says. Text stays text (svg.fonttype none) and ids are salted with a fixed string so the same data
+gives the same file.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+from repro.harness.store import atomic_write_text  # noqa: E402
+from repro.report.format import to_decimal  # noqa: E402
+
+STYLE = {"svg.fonttype": "none", "svg.hashsalt": "repro-report", "font.size": 9,
+         "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 72}
+PLOT_VERSION = "1"  # bump when a drawing changes, so cached run plots are redrawn
+
+
+def _svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Points no other point beats on both time and cost, ordered by time."""
+    front = []
+    best_cost = float("inf")
+    for time_s, cost in sorted(points):
+        if cost < best_cost:
+            front.append((time_s, cost))
+            best_cost = cost
+    return front
+
+
+def _maybe_log(ax, xs: list[float], ys: list[float]) -> None:
+    if xs and min(xs) > 0 and max(xs) / min(xs) > 50:
+        ax.set_xscale("log")
+    if ys and min(ys) > 0 and max(ys) / min(ys) > 50:
+        ax.set_yscale("log")
+
+
+def pareto_market(board: dict) -> str | None:
+    """The cost column most entries are priced in (ties go to the column order)."""
+    best, best_n = None, 0
+    for key in board["cost_columns"]:
+        n = sum(1 for e in board["entries"]
+                if e["time_to_target_s"] is not None and e["costs"].get(key))
+        if n > best_n:
+            best, best_n = key, n
+    return best
+
+
+def pareto_svg(board: dict, market: str) -> str:
+    points = [(e["time_to_target_s"], float(to_decimal(e["costs"][market]["usd"])))
+              for e in board["entries"]
+              if e["time_to_target_s"] is not None and e["costs"].get(market)]
+    published = [(p["time_to_target_s"], float(to_decimal(p["cost_usd"])))
+                 for p in board["published"] if p.get("cost_usd") and p.get("time_to_target_s")]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 3.6))
+        ax.scatter([p[0] for p in points], [p[1] for p in points], s=22, color="#0b5cad",
+                   label="measured entries", gid="points", zorder=3)
+        front = pareto_front(points)
+        ax.plot([p[0] for p in front], [p[1] for p in front], "-o", color="#c2410c", lw=1.2,
+                ms=5, mfc="none", label="Pareto front", gid="pareto-front", zorder=4)
+        if published:
+            ax.scatter([p[0] for p in published], [p[1] for p in published], s=30,
+                       marker="D", facecolors="none", edgecolors="#666", label="published",
+                       gid="published", zorder=2)
+        xs = [p[0] for p in points + published]
+        ys = [p[1] for p in points + published]
+        _maybe_log(ax, xs, ys)
+        ax.set_xlabel("time to target (s)")
+        ax.set_ylabel(f"cost, {market} (USD)")
+        ax.set_title(f"{board['title']}: time vs cost")
+        ax.legend(loc="best", fontsize=8)
+        return _svg(fig)
+
+
+def write_task_plots(context: dict, out_dir: Path) -> None:
+    """One Pareto SVG per task with at least one priced entry; sets board['pareto_svg']."""
+    plots = Path(out_dir) / "plots"
+    plots.mkdir(parents=True, exist_ok=True)
+    for board in context["tasks"]:
+        board["pareto_svg"] = None
+        board["pareto_market"] = None
+        market = pareto_market(board)
+        if market is None:
+            continue
+        name = f"plots/pareto-{board['task']}.svg"
+        atomic_write_text(Path(out_dir) / name, pareto_svg(board, market))
+        board["pareto_svg"] = name
+        board["pareto_market"] = market
+
+
+def _series(epochs: list[dict], key: str) -> tuple[list[float], list[float]]:
+    xs, ys = [], []
+    for e in epochs:
+        value = e.get(key)
+        if isinstance(value, (int, float)) and isinstance(e.get("elapsed_s"), (int, float)):
+            xs.append(e["elapsed_s"])
+            ys.append(value)
+    return xs, ys
+
+
+def _per_epoch(epochs: list[dict], key: str) -> tuple[list[float], list[float]]:
+    pairs = [(e.get("epoch"), e.get(key)) for e in epochs]
+    pairs = [(x, y) for x, y in pairs if isinstance(x, (int, float)) and isinstance(y, (int, float))]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def curves_svg(run_data: dict) -> str:
+    """Accuracy vs time (with the target) and loss vs time for one run."""
+    outcome = run_data.get("outcome") or {}
+    epochs = outcome.get("epochs") or []
+    target = run_data.get("target") or {}
+    with plt.rc_context(STYLE):
+        fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(8.4, 3.0))
+        for key, color in (("top1", "#0b5cad"), ("top5", "#2f855a")):
+            xs, ys = _series(epochs, key)
+            if xs:
+                acc_ax.plot(xs, ys, "-o", ms=3, color=color, label=key, gid=f"accuracy-{key}")
+        if isinstance(target.get("value"), (int, float)):
+            acc_ax.axhline(target["value"], color="#c2410c", ls="--", lw=1,
+                           label=f"target {target.get('metric', '')} {target['value']:g}",
+                           gid="target")
+        ttt = outcome.get("time_to_target_s")
+        if outcome.get("reached") and isinstance(ttt, (int, float)):
+            acc_ax.axvline(ttt, color="#666", ls=":", lw=1, gid="time-to-target")
+        acc_ax.set_xlabel("time since run start (s)")
+        acc_ax.set_ylabel("validation accuracy")
+        acc_ax.legend(loc="lower right", fontsize=8)
+        for key, color, name in (("train_loss", "#7c3aed", "train"), ("eval_loss", "#b45309", "eval")):
+            xs, ys = _series(epochs, key)
+            if xs:
+                loss_ax.plot(xs, ys, "-o", ms=3, color=color, label=f"{name} loss",
+                             gid=f"loss-{name}")
+        loss_ax.set_xlabel("time since run start (s)")
+        loss_ax.set_ylabel("loss")
+        if loss_ax.lines:
+            loss_ax.legend(loc="upper right", fontsize=8)
+        return _svg(fig)
+
+
+def schedule_svg(run_data: dict) -> str:
+    """LR, momentum and (when it changes) image size per epoch."""
+    epochs = (run_data.get("outcome") or {}).get("epochs") or []
+    panels = [("lr", "learning rate", "#0b5cad"), ("momentum", "momentum", "#2f855a")]
+    sizes = _per_epoch(epochs, "image_size")[1]
+    if sizes:
+        panels.append(("image_size", "image size (px)", "#b45309"))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(panels), figsize=(2.9 * len(panels), 2.6))
+        for ax, (key, label, color) in zip(axes, panels):
+            xs, ys = _per_epoch(epochs, key)
+            ax.plot(xs, ys, "-o", ms=3, color=color, gid=key.replace("_", "-"))
+            ax.set_xlabel("epoch")
+            ax.set_title(label)
+        return _svg(fig)
+
+
+def history_svg(series: dict) -> str:
+    """Olympic-mean time to target per code version, spread as error bars, regressions marked."""
+    versions = [v for v in series["versions"] if v["olympic_mean_s"] is not None]
+    xs = list(range(len(versions)))
+    ys = [v["olympic_mean_s"] for v in versions]
+    lows = [v["olympic_mean_s"] - (v["min_s"] if v["min_s"] is not None else v["olympic_mean_s"])
+            for v in versions]
+    highs = [(v["max_s"] if v["max_s"] is not None else v["olympic_mean_s"]) - v["olympic_mean_s"]
+             for v in versions]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 2.8))
+        ax.errorbar(xs, ys, yerr=[lows, highs], fmt="none", ecolor="#999", capsize=3)
+        ax.plot(xs, ys, "-o", ms=4, color="#0b5cad", gid="history-mean")
+        bad = [(x, v["olympic_mean_s"]) for x, v in zip(xs, versions) if v["regression"]]
+        if bad:
+            ax.plot([b[0] for b in bad], [b[1] for b in bad], "x", ms=9, mew=2,
+                    color="#a4251b", gid="regressions", label="regression")
+            ax.legend(loc="best", fontsize=8)
+        ax.set_xticks(xs, [(v["git_sha"] or "?")[:8] for v in versions], rotation=30)
+        ax.set_ylabel("time to target (s)")
+        ax.set_title(f"{series['recipe']} on {series['hardware']}")
+        return _svg(fig)

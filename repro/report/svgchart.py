@@ -1,0 +1,128 @@
+"""Small line charts written straight as SVG, for the per-run curves and schedules.
+
+matplotlib draws the few aggregate figures (Pareto fronts, history); a figure costs it 0.2–0.4 s on
+this 2-core machine, so drawing two per run would put a 10,000-run report at over an hour. These
+charts take well under a millisecond and carry the same contract: each series is a <g id="…"> and
+each data point one <circle> inside it, so tests count points against the data.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape, quoteattr
+
+WIDTH, HEIGHT = 420, 240
+LEFT, RIGHT, TOP, BOTTOM = 58, 12, 26, 40
+
+
+@dataclass
+class Series:
+    gid: str
+    label: str
+    color: str
+    xs: list[float]
+    ys: list[float]
+
+
+@dataclass
+class Chart:
+    title: str
+    x_label: str
+    y_label: str
+    series: list[Series] = field(default_factory=list)
+    hlines: list[tuple[str, float, str]] = field(default_factory=list)   # (gid, y, label)
+    vlines: list[tuple[str, float, str]] = field(default_factory=list)   # (gid, x, label)
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2, 5 × 10^k steps) covering [low, high]."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return [0.0, 1.0]
+    if high <= low:
+        pad = abs(low) * 0.1 or 1.0
+        low, high = low - pad, high + pad
+    raw = (high - low) / max(count - 1, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    first = math.floor(low / step) * step
+    ticks = []
+    value = first
+    while value <= high + step * 0.5 and len(ticks) < 50:
+        ticks.append(round(value, 12))
+        value += step
+    if ticks[-1] < high:
+        ticks.append(round(ticks[-1] + step, 12))
+    return ticks
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _body(chart: Chart) -> list[str]:
+    xs = [x for s in chart.series for x in s.xs] + [v[1] for v in chart.vlines]
+    ys = [y for s in chart.series for y in s.ys] + [h[1] for h in chart.hlines]
+    x_ticks = nice_ticks(min(xs, default=0.0), max(xs, default=1.0))
+    y_ticks = nice_ticks(min(ys, default=0.0), max(ys, default=1.0))
+    x0, x1, y0, y1 = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def px(x: float) -> float:
+        return LEFT + (x - x0) / ((x1 - x0) or 1.0) * plot_w
+
+    def py(y: float) -> float:
+        return TOP + plot_h - (y - y0) / ((y1 - y0) or 1.0) * plot_h
+
+    out = [f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#fff" stroke="#888"/>',
+           f'<text x="{WIDTH / 2:.1f}" y="15" text-anchor="middle" font-size="12">{escape(chart.title)}</text>',
+           '<g class="x-axis">']
+    for tick in x_ticks:
+        x = px(tick)
+        out.append(f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{TOP + plot_h}" stroke="#eee"/>'
+                   f'<text x="{x:.1f}" y="{TOP + plot_h + 13}" text-anchor="middle">{_fmt(tick)}</text>')
+    out.append(f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle">'
+               f'{escape(chart.x_label)}</text></g><g class="y-axis">')
+    for tick in y_ticks:
+        y = py(tick)
+        out.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + plot_w}" y2="{y:.1f}" stroke="#eee"/>'
+                   f'<text x="{LEFT - 4}" y="{y + 3:.1f}" text-anchor="end">{_fmt(tick)}</text>')
+    out.append(f'<text transform="translate(12 {TOP + plot_h / 2:.1f}) rotate(-90)" '
+               f'text-anchor="middle">{escape(chart.y_label)}</text></g>')
+    for gid, value, label in chart.hlines:
+        y = py(value)
+        out.append(f'<g id={quoteattr(gid)}><line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + plot_w}" '
+                   f'y2="{y:.1f}" stroke="#c2410c" stroke-dasharray="5 3"/>'
+                   f'<text x="{LEFT + 4}" y="{y - 3:.1f}" fill="#c2410c">{escape(label)}</text></g>')
+    for gid, value, label in chart.vlines:
+        x = px(value)
+        out.append(f'<g id={quoteattr(gid)}><line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" '
+                   f'y2="{TOP + plot_h}" stroke="#666" stroke-dasharray="2 2"/>'
+                   f'<text x="{x + 3:.1f}" y="{TOP + 10}" fill="#666">{escape(label)}</text></g>')
+    legend_y = TOP + 12
+    for s in chart.series:
+        points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(s.xs, s.ys))
+        color = quoteattr(s.color)
+        out.append(f'<g id={quoteattr(s.gid)} class="series"><polyline points="{points}" fill="none" '
+                   f'stroke={color} stroke-width="1.5"/>')
+        out += [f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2.5" fill={color}>'
+                f'<title>{_fmt(x)}, {_fmt(y)}</title></circle>' for x, y in zip(s.xs, s.ys)]
+        out.append('</g>')
+        if len(chart.series) > 1:
+            out.append(f'<text x="{WIDTH - RIGHT - 6}" y="{legend_y}" text-anchor="end" '
+                       f'fill={color}>{escape(s.label)}</text>')
+            legend_y += 12
+    return out
+
+
+def render_row(charts: list[Chart]) -> str:
+    """Charts side by side in one standalone SVG document."""
+    total = WIDTH * len(charts)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="{HEIGHT}" '
+           f'viewBox="0 0 {total} {HEIGHT}" font-family="sans-serif" font-size="10">',
+           f'<title>{escape(" · ".join(c.title for c in charts))}</title>']
+    for number, chart in enumerate(charts):
+        out.append(f'<svg x="{number * WIDTH}" y="0" width="{WIDTH}" height="{HEIGHT}">')
+        out += _body(chart)
+        out.append('</svg>')
+    out.append('</svg>')
+    return "\n".join(out)
