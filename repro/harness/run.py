@@ -32,6 +32,9 @@ def _session_start_s() -> float:
         return time.time()
 
 
+PRECISION_NAMES = {"fp32": "fp32", "fp16": "fp16", "bf16": "bfloat16"}
+
+
 class Diverged(RuntimeError):
     """The loss became NaN or infinite."""
 
@@ -95,6 +98,7 @@ class RunSession:
                                              price_snapshot_id=price_snapshot_id, command=command),
         }
         self._secrets = provenance.secret_values()
+        self._log_submission()
         self._metrics_rows: list[dict] = []
         self._save()
 
@@ -120,19 +124,30 @@ class RunSession:
     def log_hyperparameters(self, *, global_batch_size: int, base_lr: float, train_samples: int,
                             eval_samples: int, seed: int, **extra: Any) -> None:
         m = self.mllog
+        m.event(C.SEED, seed)
+        m.event(C.GLOBAL_BATCH_SIZE, global_batch_size)
+        m.event(C.OPT_BASE_LR, base_lr)
+        m.event(C.TRAIN_SAMPLES, train_samples)
+        m.event(C.EVAL_SAMPLES, eval_samples)
+        # MLPerf v6.1 disclosures that hold for data-parallel CNN training (see harness/compliance.py)
+        m.event("lowest_numerical_precision_in_linear", PRECISION_NAMES[self.recipe.precision])
+        m.event("lowest_numerical_precision_in_comm", "fp32")  # DDP all-reduces fp32 gradients
+        for key in ("tensor_parallelism", "pipeline_parallelism", "context_parallelism", "expert_parallelism"):
+            m.event(key, 1)
+        m.event("micro_batch_size", max(1, global_batch_size // max(1, self.record["hardware"]["world_size"])))
+        m.event("config_filename", f"recipe:{self.recipe.name}")
+        for key, value in extra.items():
+            m.event(key, value)
+
+    def _log_submission(self) -> None:
+        """Who/what/where, logged during init as MLPerf's reference code does."""
+        m = self.mllog
         m.event(C.SUBMISSION_BENCHMARK, self.recipe.task)
         m.event(C.SUBMISSION_ORG, "repro")
         m.event(C.SUBMISSION_DIVISION, "open")
         m.event(C.SUBMISSION_STATUS, "research")
         m.event(C.SUBMISSION_PLATFORM, self._platform_name())
         m.event(C.CACHE_CLEAR, True)
-        m.event(C.SEED, seed)
-        m.event(C.GLOBAL_BATCH_SIZE, global_batch_size)
-        m.event(C.OPT_BASE_LR, base_lr)
-        m.event(C.TRAIN_SAMPLES, train_samples)
-        m.event(C.EVAL_SAMPLES, eval_samples)
-        for key, value in extra.items():
-            m.event(key, value)
 
     def _platform_name(self) -> str:
         hw = self.record["hardware"]

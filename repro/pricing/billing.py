@@ -63,10 +63,19 @@ def find_offer(snapshot: Snapshot, match: dict[str, Any], provider: str, market:
     return hits[0] if hits else None
 
 
+# Why a whole market is absent, where that is a fact about the provider rather than the snapshot
+ABSENT_MARKETS = {
+    ("paperspace", "spot"): "Paperspace publishes no spot prices (SpotPrice is blank throughout "
+                            "SkyPilot's Paperspace catalog)",
+}
+
+
 def unmatched_reason(snapshot: Snapshot, match: dict[str, Any], provider: str, market: str) -> str:
     offered = snapshot.find(provider=provider, market=market)
     if not offered:
-        return f"snapshot {snapshot.id} has no {provider} {market} offers at all"
+        known = ABSENT_MARKETS.get((provider, market))
+        return (f"{known}; snapshot {snapshot.id} has no {provider} {market} offers" if known
+                else f"snapshot {snapshot.id} has no {provider} {market} offers at all")
     if match["gpu_count"] == 0:
         sizes = sorted({o.vcpus for o in offered if o.gpu_count == 0})
         have = ", ".join(map(str, sizes)) or "none"

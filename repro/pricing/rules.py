@@ -37,7 +37,7 @@ RULES: dict[str, BillingRule] = {
     ),
     "paperspace": BillingRule(
         provider="paperspace", increment_s=1, minimum_s=0,
-        description="per-second, advertised hourly, no minimum",
+        description="per-second, advertised hourly, no minimum stated",
         source="https://www.paperspace.com/pricing",
     ),
     "azure": BillingRule(

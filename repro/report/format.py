@@ -14,7 +14,7 @@ def duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     if seconds < 60:
-        return f"{seconds:.3g} s" if seconds >= 1 else f"{seconds:.2f} s"
+        return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.1f} s"
     whole = int(round(seconds))
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)

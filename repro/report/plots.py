@@ -1,5 +1,5 @@
-"""matplotlib (Agg) → SVG: time-vs-cost Pareto front per task, curves and schedules per run,
-time to target across code versions.
+"""matplotlib (Agg) → SVG for the aggregate figures: time-vs-cost Pareto front per task and time to
+target across code versions. (Per-run curves are drawn by repro.report.run_charts.)
 
 Each data series is drawn with a `gid`, which the SVG backend writes as the id of the series' <g>
 element; every data point is one marker (<use>) inside it, so a test can count the points the data
@@ -21,12 +21,11 @@ from repro.report.format import to_decimal  # noqa: E402
 
 STYLE = {"svg.fonttype": "none", "svg.hashsalt": "repro-report", "font.size": 9,
          "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 72}
-PLOT_VERSION = "1"  # bump when a drawing changes, so cached run plots are redrawn
 
 
 def _svg(fig) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    fig.savefig(buf, format="svg", metadata={"Date": None})
     plt.close(fig)
     return buf.getvalue()
 
@@ -43,9 +42,9 @@ def pareto_front(points: list[tuple[float, float]]) -> list[tuple[float, float]]
 
 
 def _maybe_log(ax, xs: list[float], ys: list[float]) -> None:
-    if xs and min(xs) > 0 and max(xs) / min(xs) > 50:
+    if xs and min(xs) > 0 and max(xs) / min(xs) > 20:
         ax.set_xscale("log")
-    if ys and min(ys) > 0 and max(ys) / min(ys) > 50:
+    if ys and min(ys) > 0 and max(ys) / min(ys) > 20:
         ax.set_yscale("log")
 
 
@@ -101,72 +100,6 @@ def write_task_plots(context: dict, out_dir: Path) -> None:
         atomic_write_text(Path(out_dir) / name, pareto_svg(board, market))
         board["pareto_svg"] = name
         board["pareto_market"] = market
-
-
-def _series(epochs: list[dict], key: str) -> tuple[list[float], list[float]]:
-    xs, ys = [], []
-    for e in epochs:
-        value = e.get(key)
-        if isinstance(value, (int, float)) and isinstance(e.get("elapsed_s"), (int, float)):
-            xs.append(e["elapsed_s"])
-            ys.append(value)
-    return xs, ys
-
-
-def _per_epoch(epochs: list[dict], key: str) -> tuple[list[float], list[float]]:
-    pairs = [(e.get("epoch"), e.get(key)) for e in epochs]
-    pairs = [(x, y) for x, y in pairs if isinstance(x, (int, float)) and isinstance(y, (int, float))]
-    return [p[0] for p in pairs], [p[1] for p in pairs]
-
-
-def curves_svg(run_data: dict) -> str:
-    """Accuracy vs time (with the target) and loss vs time for one run."""
-    outcome = run_data.get("outcome") or {}
-    epochs = outcome.get("epochs") or []
-    target = run_data.get("target") or {}
-    with plt.rc_context(STYLE):
-        fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(8.4, 3.0))
-        for key, color in (("top1", "#0b5cad"), ("top5", "#2f855a")):
-            xs, ys = _series(epochs, key)
-            if xs:
-                acc_ax.plot(xs, ys, "-o", ms=3, color=color, label=key, gid=f"accuracy-{key}")
-        if isinstance(target.get("value"), (int, float)):
-            acc_ax.axhline(target["value"], color="#c2410c", ls="--", lw=1,
-                           label=f"target {target.get('metric', '')} {target['value']:g}",
-                           gid="target")
-        ttt = outcome.get("time_to_target_s")
-        if outcome.get("reached") and isinstance(ttt, (int, float)):
-            acc_ax.axvline(ttt, color="#666", ls=":", lw=1, gid="time-to-target")
-        acc_ax.set_xlabel("time since run start (s)")
-        acc_ax.set_ylabel("validation accuracy")
-        acc_ax.legend(loc="lower right", fontsize=8)
-        for key, color, name in (("train_loss", "#7c3aed", "train"), ("eval_loss", "#b45309", "eval")):
-            xs, ys = _series(epochs, key)
-            if xs:
-                loss_ax.plot(xs, ys, "-o", ms=3, color=color, label=f"{name} loss",
-                             gid=f"loss-{name}")
-        loss_ax.set_xlabel("time since run start (s)")
-        loss_ax.set_ylabel("loss")
-        if loss_ax.lines:
-            loss_ax.legend(loc="upper right", fontsize=8)
-        return _svg(fig)
-
-
-def schedule_svg(run_data: dict) -> str:
-    """LR, momentum and (when it changes) image size per epoch."""
-    epochs = (run_data.get("outcome") or {}).get("epochs") or []
-    panels = [("lr", "learning rate", "#0b5cad"), ("momentum", "momentum", "#2f855a")]
-    sizes = _per_epoch(epochs, "image_size")[1]
-    if sizes:
-        panels.append(("image_size", "image size (px)", "#b45309"))
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(panels), figsize=(2.9 * len(panels), 2.6))
-        for ax, (key, label, color) in zip(axes, panels):
-            xs, ys = _per_epoch(epochs, key)
-            ax.plot(xs, ys, "-o", ms=3, color=color, gid=key.replace("_", "-"))
-            ax.set_xlabel("epoch")
-            ax.set_title(label)
-        return _svg(fig)
 
 
 def history_svg(series: dict) -> str:

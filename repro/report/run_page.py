@@ -2,7 +2,6 @@
 copied beside it so the page works as plain files offline."""
 from __future__ import annotations
 
-import hashlib
 import json
 import shlex
 import shutil
@@ -11,10 +10,9 @@ from pathlib import Path
 from jinja2 import Template
 
 from repro.harness.store import COST_FILE, METRICS_FILE, MLLOG_FILE, RUN_FILE, atomic_write_text
-from repro.report.plots import PLOT_VERSION, curves_svg, schedule_svg
+from repro.report.run_charts import curves_svg, schedule_svg
 
 RUN_FILES = (RUN_FILE, COST_FILE, METRICS_FILE, MLLOG_FILE)
-PLOT_KEY_FILE = ".plots-key"
 
 
 def flatten(value, prefix: str = "") -> list[tuple[str, str]]:
@@ -42,19 +40,6 @@ def _copy_files(source_dir: Path, page_dir: Path) -> list[str]:
     return copied
 
 
-def _write_plots(run_data: dict, page_dir: Path, run_json_bytes: bytes) -> None:
-    """Draw the run's SVGs unless this exact run.json was drawn before by this plot version:
-    re-rendering a large results tree then only draws what changed."""
-    key = hashlib.sha256(run_json_bytes + PLOT_VERSION.encode()).hexdigest()
-    key_path = page_dir / PLOT_KEY_FILE
-    if key_path.is_file() and key_path.read_text() == key and \
-            (page_dir / "curves.svg").is_file() and (page_dir / "schedule.svg").is_file():
-        return
-    atomic_write_text(page_dir / "curves.svg", curves_svg(run_data))
-    atomic_write_text(page_dir / "schedule.svg", schedule_svg(run_data))
-    atomic_write_text(key_path, key)
-
-
 def write_run_page(template: Template, run: dict, run_data: dict, out_dir: Path,
                    ctx: dict) -> Path:
     page_dir = Path(out_dir) / run["page_dir"]
@@ -63,7 +48,8 @@ def write_run_page(template: Template, run: dict, run_data: dict, out_dir: Path,
     files = _copy_files(source_dir, page_dir)
     epochs = (run_data.get("outcome") or {}).get("epochs") or []
     if epochs:
-        _write_plots(run_data, page_dir, (source_dir / RUN_FILE).read_bytes())
+        atomic_write_text(page_dir / "curves.svg", curves_svg(run_data))
+        atomic_write_text(page_dir / "schedule.svg", schedule_svg(run_data))
     root = "../" * run["page_dir"].count("/") + "../"
     page = page_dir / "index.html"
     atomic_write_text(page, template.render(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 WIDTH, HEIGHT = 420, 240
-LEFT, RIGHT, TOP, BOTTOM = 58, 12, 26, 40
+LEFT, RIGHT, TOP, BOTTOM = 58, 22, 26, 40
 
 
 @dataclass
@@ -56,6 +56,9 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def _fmt(value: float) -> str:
+    """Tick text short enough for the axis: 15000 → 15k."""
+    if abs(value) >= 10_000:
+        return f"{value / 1000:.4g}k"
     return f"{value:.4g}"
 
 
@@ -98,7 +101,7 @@ def _body(chart: Chart) -> list[str]:
         out.append(f'<g id={quoteattr(gid)}><line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" '
                    f'y2="{TOP + plot_h}" stroke="#666" stroke-dasharray="2 2"/>'
                    f'<text x="{x + 3:.1f}" y="{TOP + 10}" fill="#666">{escape(label)}</text></g>')
-    legend_y = TOP + 12
+    legend_y = TOP + plot_h - 6 - 12 * (len(chart.series) - 1)
     for s in chart.series:
         points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(s.xs, s.ys))
         color = quoteattr(s.color)

@@ -62,3 +62,203 @@ def build_model(spec) -> nn.Module:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+# -- torchvision ResNets (ImageNet recipes) ------------------------------------------------------------
+def _torchvision_resnet(arch: str, spec) -> nn.Module:
+    """torchvision's ResNet, randomly initialised: AdaptiveAvgPool2d before the head, so 128, 224 and
+    288 inputs all work; the last BN of every residual block starts at zero (Goyal et al. 2017), so
+    each block begins as the identity."""
+    import torchvision
+    return getattr(torchvision.models, arch)(weights=None, num_classes=spec.num_classes,
+                                             zero_init_residual=True)
+
+
+def resnet50(spec) -> nn.Module:
+    return _torchvision_resnet("resnet50", spec)
+
+
+def resnet18(spec) -> nn.Module:
+    return _torchvision_resnet("resnet18", spec)
+
+
+MODELS.update({"resnet50": resnet50, "resnet18": resnet18})
+
+
+# -- CIFAR-10 models -------------------------------------------------------------------------------
+class GlobalMaxPool2d(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.amax(x, dim=(2, 3))
+
+
+def _head_pool(concat: bool, default: nn.Module) -> tuple[nn.Module, int]:
+    """The pooling module and how many features per channel it yields (2 for concat pooling)."""
+    return (ConcatPool2d(), 2) if concat else (default, 1)
+
+
+class PreActBlock(nn.Module):
+    """Pre-activation residual block (He et al. 2016, "Identity Mappings"): BN-ReLU-conv twice; the
+    shortcut sees the pre-activated input when it has to project (stride or width change)."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 1) -> None:
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(c_in)
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
+        self.shortcut = (nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False)
+                         if stride != 1 or c_in != c_out else None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = nn.functional.relu(self.bn1(x))
+        residual = self.shortcut(out) if self.shortcut is not None else x
+        out = self.conv1(out)
+        out = self.conv2(nn.functional.relu(self.bn2(out)))
+        return out + residual
+
+
+class PreActResNet(nn.Module):
+    """Stem conv, stages of PreActBlocks (the first block of stages 2+ halves the size), final BN-ReLU,
+    global pooling, linear head."""
+
+    def __init__(self, widths: list[int], blocks: list[int], num_classes: int, concat_pool: bool,
+                 stem_width: int | None = None) -> None:
+        super().__init__()
+        stem = stem_width or widths[0]
+        self.stem = nn.Conv2d(3, stem, 3, padding=1, bias=False)
+        layers: list[nn.Module] = []
+        c_in = stem
+        for i, (width, n) in enumerate(zip(widths, blocks)):
+            for j in range(n):
+                layers.append(PreActBlock(c_in, width, stride=2 if (i > 0 and j == 0) else 1))
+                c_in = width
+        self.stages = nn.Sequential(*layers)
+        self.final = nn.Sequential(nn.BatchNorm2d(c_in), nn.ReLU(inplace=True))
+        self.pool, factor = _head_pool(concat_pool, GlobalAvgPool2d())
+        self.head = nn.Linear(factor * c_in, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.pool(self.final(self.stages(self.stem(x)))))
+
+
+def preact_resnet18(spec) -> nn.Module:
+    """Preact ResNet-18 (four stages of two blocks, widths w, 2w, 4w, 8w; w = spec.width, 64 by default).
+    With concat pooling and 10 classes: 11,177,290 parameters (11,172,170 with average pooling only)."""
+    w = spec.width
+    return PreActResNet([w, 2 * w, 4 * w, 8 * w], [2, 2, 2, 2], spec.num_classes, spec.concat_pool)
+
+
+def wide_resnet(spec) -> nn.Module:
+    """Wide residual network (Zagoruyko & Komodakis 2016) as fast.ai ran it for DAWNBench 2018: a 16-channel
+    stem, three stages of (depth - 4) / 6 pre-activation blocks with widths w, 2w, 4w (w = spec.width;
+    fast.ai's wrn_22 is depth 22, w = 96, i.e. widening factor 6: 9,658,458 parameters), global pooling,
+    linear head."""
+    depth = spec.depth or 22
+    if (depth - 4) % 6 != 0 or depth < 10:
+        raise ValueError(f"wide_resnet depth must be 6·n + 4 (10, 16, 22, 28, 34, …), got {depth}; "
+                         "set model.depth in the recipe")
+    n = (depth - 4) // 6
+    w = spec.width
+    return PreActResNet([w, 2 * w, 4 * w], [n, n, n], spec.num_classes, spec.concat_pool, stem_width=16)
+
+
+class Residual(nn.Module):
+    def __init__(self, body: nn.Module) -> None:
+        super().__init__()
+        self.body = body
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class Scale(nn.Module):
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor
+
+
+def resnet9(spec) -> nn.Module:
+    """David Page's ResNet-9 (Myrtle, DAWNBench 2018/19): prep conv w, then 2w (pool, residual), 4w (pool),
+    8w (pool, residual); global max pooling and a linear head scaled by 1/8. 6,573,120 parameters at w = 64."""
+    w = spec.width
+
+    def down(c_in: int, c_out: int) -> nn.Sequential:
+        return nn.Sequential(conv_bn(c_in, c_out), nn.MaxPool2d(2))
+
+    pool, factor = _head_pool(spec.concat_pool, GlobalMaxPool2d())
+    return nn.Sequential(
+        conv_bn(3, w),
+        down(w, 2 * w), Residual(nn.Sequential(conv_bn(2 * w, 2 * w), conv_bn(2 * w, 2 * w))),
+        down(2 * w, 4 * w),
+        down(4 * w, 8 * w), Residual(nn.Sequential(conv_bn(8 * w, 8 * w), conv_bn(8 * w, 8 * w))),
+        pool,
+        nn.Linear(factor * 8 * w, spec.num_classes, bias=False),
+        Scale(0.125),
+    )
+
+
+class AirbenchBatchNorm(nn.BatchNorm2d):
+    """airbench's batch norm: scale frozen at 1 (only the shift learns), fast running statistics."""
+
+    def __init__(self, channels: int, momentum: float = 0.6, eps: float = 1e-12) -> None:
+        super().__init__(channels, eps=eps, momentum=1 - momentum)
+        self.weight.requires_grad_(False)
+
+
+class ConvGroup(nn.Module):
+    """conv → max-pool 2 → BN → GELU → conv → BN → GELU (airbench94's block)."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, padding="same", bias=False), nn.MaxPool2d(2),
+            AirbenchBatchNorm(c_out), nn.GELU(),
+            nn.Conv2d(c_out, c_out, 3, padding="same", bias=False), AirbenchBatchNorm(c_out), nn.GELU())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+
+class Airbench94Net(nn.Module):
+    """The airbench94 network (Keller Jordan, 2024): a 2×2 patch-whitening conv (24 channels), three conv
+    groups of widths w, 4w, 4w (64, 256, 256), global max pooling, a bias-free linear head scaled by 1/9; 1,972,792 parameters at w = 64.
+    `init_whitening(images)` sets the first layer from the eigenvectors of the training patches' covariance,
+    as airbench does before training; without it the layer is an ordinary learned conv."""
+
+    def __init__(self, width: int, num_classes: int, concat_pool: bool) -> None:
+        super().__init__()
+        self.whiten = nn.Conv2d(3, 24, 2, padding=0, bias=True)
+        self.groups = nn.Sequential(ConvGroup(24, width), ConvGroup(width, 4 * width),
+                                    ConvGroup(4 * width, 4 * width))
+        self.pool, factor = _head_pool(concat_pool, GlobalMaxPool2d())
+        self.head = nn.Linear(factor * 4 * width, num_classes, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = nn.functional.gelu(self.whiten(x))
+        return self.head(self.pool(self.groups(x))) / 9.0
+
+    @torch.no_grad()
+    def init_whitening(self, images: torch.Tensor, eps: float = 5e-4) -> None:
+        """images: N×3×H×W float (normalised). Filters = eigenvectors of the 2×2 patch covariance scaled by
+        1/sqrt(eigenvalue + eps), paired with their negatives (12 eigenvectors → 24 channels)."""
+        patches = images.float().unfold(2, 2, 1).unfold(3, 2, 1)            # N, 3, H-1, W-1, 2, 2
+        patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, 12)
+        patches = patches - patches.mean(dim=0)
+        cov = patches.T @ patches / patches.shape[0]
+        eigenvalues, eigenvectors = torch.linalg.eigh(cov)
+        filters = (eigenvectors.T / torch.sqrt(eigenvalues + eps)[:, None]).reshape(12, 3, 2, 2)
+        w = self.whiten.weight
+        w.copy_(torch.cat([filters, -filters]).to(w.dtype))
+        self.whiten.bias.zero_()
+
+
+def airbench94(spec) -> nn.Module:
+    return Airbench94Net(spec.width, spec.num_classes, spec.concat_pool)
+
+
+for _name, _builder in (("preact_resnet18", preact_resnet18), ("wide_resnet", wide_resnet),
+                        ("resnet9", resnet9), ("airbench94", airbench94)):
+    MODELS[_name] = _builder

@@ -107,3 +107,53 @@ class _ScaledPiecewise:
 
     def momentum(self, progress):
         return self.constant_momentum if np.ndim(progress) == 0 else np.full(np.shape(progress), self.constant_momentum)
+
+
+# -- progressive resizing: size, batch and LR per epoch, as pure functions of progress ----------------
+# Size knots are (fraction of training, size) pairs, so `--epochs N` stretches or shrinks the whole
+# schedule with the run. A repeated fraction makes a step (fast.ai's staged 128 → 224 → 288); distinct
+# fractions make a linear ramp (FFCV's 160 → 192), rounded to `multiple` either way.
+
+def epoch_progress(epoch: int, epochs: int) -> float:
+    """Fraction of training done when 1-based `epoch` starts: epoch 1 → 0.0, epoch `epochs` → (E-1)/E."""
+    if epochs < 1 or not 1 <= epoch <= epochs:
+        raise ValueError(f"epoch must be in 1..{epochs}, got {epoch}")
+    return (epoch - 1) / epochs
+
+
+def size_for_epoch(knots: tuple[tuple[float, int], ...], epoch: int, epochs: int,
+                   multiple: int = 32) -> int | None:
+    """Training image size of 1-based `epoch` of `epochs`; None when the recipe has no size knots."""
+    for x, _ in knots:
+        if not 0.0 <= float(x) <= 1.0:
+            raise ValueError(f"size knots are (fraction of training, size) pairs with fractions in [0, 1]; "
+                             f"got {tuple(knots)}; e.g. ((0, 128), (0.45, 128), (0.45, 224), (1, 224))")
+    return size_at(knots, epoch_progress(epoch, epochs), multiple)
+
+
+def staged_knots(stages: tuple[tuple[float, int], ...]) -> tuple[tuple[float, int], ...]:
+    """Steps from (start fraction, size) stages: ((0, 128), (0.45, 224), (0.88, 288)) → knots that hold
+    each size flat until the next stage starts."""
+    if not stages or float(stages[0][0]) != 0.0:
+        raise ValueError(f"stages must start at fraction 0, got {stages}")
+    knots: list[tuple[float, int]] = []
+    for i, (start, size) in enumerate(stages):
+        end = float(stages[i + 1][0]) if i + 1 < len(stages) else 1.0
+        knots += [(float(start), int(size)), (end, int(size))]
+    return tuple(knots)
+
+
+def batch_for_size(base_batch: int, base_size: int, size: int | None, max_scale: float = 2.0,
+                   multiple: int = 8) -> int:
+    """Batch size at `size` holding pixels per batch (so activation memory) about constant:
+    base_batch × (base_size / size)², capped at `max_scale` × base_batch, rounded down to `multiple`.
+    `base_size` 0 or no size → the base batch unchanged."""
+    if not size or not base_size:
+        return base_batch
+    scale = min(max_scale, (base_size / size) ** 2)
+    return max(multiple, int(base_batch * scale) // multiple * multiple)
+
+
+def scaled_lr(lr: float, batch: int, base_batch: int, enabled: bool) -> float:
+    """Linear scaling rule (Goyal et al. 2017): the LR follows the batch size when a stage changes it."""
+    return lr * batch / base_batch if enabled else lr

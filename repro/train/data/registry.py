@@ -9,6 +9,7 @@ from repro.train.data import DataError
 # name → "module:function"; imported on demand so digits never pays for torchvision's JPEG stack
 FACTORIES: dict[str, str] = {
     "digits": "repro.train.data.digits:make",
+    "cifar10": "repro.train.data.cifar:make",
 }
 
 

@@ -1,0 +1,344 @@
+"""CIFAR-10 from the real python-pickle batches (`cifar-10-batches-py/`), held on the device as uint8.
+
+Layout read here, exactly as Krizhevsky ships it: `data_batch_1` … `data_batch_5` and `test_batch`, each a
+pickled dict with b"data" (uint8, N×3072, channel-major rows of 32×32) and b"labels" (N ints 0..9), and
+`batches.meta` (b"label_names"). Any number of rows per batch is accepted.
+
+Integrity: every file's MD5 is compared with the official one (the list torchvision checks). A mismatch is
+not an error — people train on re-packed copies — but the dataset is then recorded as unverified
+(`DatasetInfo.verified=False`, shown on the leaderboard). A truncated or unreadable file is a `DataError`
+naming it.
+
+Training batches are gathered and augmented on the device (reflect-pad + random crop, horizontal flip,
+cutout) with random numbers drawn from the caller's seeded `torch.Generator`, so an epoch is a pure
+function of the seed. `data.loader = "dataloader"` swaps in a plain torch DataLoader (host-side
+augmentation, per-sample seeded, then copied to the device) to measure what the device path saves.
+
+`--synthetic` gives random uint8 images of CIFAR's shape: throughput only, never an accuracy claim.
+`REPRO_SYNTHETIC_IMAGES=N` shrinks the synthetic training set to N images (eval N/5) for smoke tests.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from repro.train.data import DataError, DatasetInfo
+
+BATCHES_DIR = "cifar-10-batches-py"
+TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
+TEST_FILE = "test_batch"
+META_FILE = "batches.meta"
+# Official MD5s of the extracted files (the ones torchvision.datasets.CIFAR10 checks)
+OFFICIAL_MD5 = {
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+    "test_batch": "40351d587109b95175f43aff81a1287e",
+    "batches.meta": "5ff9c542aee3614f3951f8cda6e48888",
+}
+LABEL_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+MEAN = (0.4914, 0.4822, 0.4465)      # per-channel statistics of the 50,000 training images
+STD = (0.2470, 0.2435, 0.2616)
+NATIVE_SIZE = 32
+SYNTHETIC_TRAIN, SYNTHETIC_EVAL = 50_000, 10_000
+DOWNLOAD_HINT = ("download it on a machine with internet: python -c \"from repro.train.data.cifar import "
+                 "download; download('DIR')\" (torchvision), then pass --data DIR")
+
+
+# -- reading the files ---------------------------------------------------------------------------
+def find_batches_dir(data_dir: Path) -> Path:
+    """DIR itself or DIR/cifar-10-batches-py, whichever holds data_batch_1."""
+    data_dir = Path(data_dir)
+    for candidate in (data_dir, data_dir / BATCHES_DIR):
+        if (candidate / TRAIN_FILES[0]).is_file():
+            return candidate
+    if (data_dir / "cifar-10-python.tar.gz").is_file():
+        raise DataError(f"{data_dir} holds cifar-10-python.tar.gz but no extracted batches; extract it "
+                        f"with `tar xzf {data_dir / 'cifar-10-python.tar.gz'} -C {data_dir}`")
+    raise DataError(f"no CIFAR-10 python batches in {data_dir} (looked for {TRAIN_FILES[0]} there and in "
+                    f"{data_dir / BATCHES_DIR}); {DOWNLOAD_HINT}")
+
+
+def read_batch(path: Path, blob: bytes | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One pickled batch → (uint8 N×3×32×32, int64 N). DataError naming the file when it is unreadable."""
+    path = Path(path)
+    try:
+        blob = path.read_bytes() if blob is None else blob
+        batch = pickle.loads(blob, encoding="bytes")
+    except FileNotFoundError:
+        raise DataError(f"CIFAR-10 file {path} is missing; {DOWNLOAD_HINT}") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError,
+            IndexError, KeyError, OSError) as exc:
+        raise DataError(f"CIFAR-10 file {path} is truncated or unreadable ({type(exc).__name__}: {exc}); "
+                        f"{DOWNLOAD_HINT}") from None
+    if not isinstance(batch, dict):
+        raise DataError(f"CIFAR-10 file {path} is not a pickled dict (got {type(batch).__name__}); "
+                        "expected the python version of CIFAR-10")
+    data = batch.get(b"data", batch.get("data"))
+    labels = batch.get(b"labels", batch.get("labels"))
+    if data is None or labels is None:
+        raise DataError(f"CIFAR-10 file {path} has no b'data'/b'labels' entries (keys: {sorted(map(str, batch))})")
+    data = np.asarray(data)
+    labels = np.asarray(labels, dtype=np.int64)
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * NATIVE_SIZE * NATIVE_SIZE:
+        raise DataError(f"CIFAR-10 file {path}: b'data' must be uint8 N×3072, got {data.dtype} {data.shape}")
+    if labels.shape != (data.shape[0],):
+        raise DataError(f"CIFAR-10 file {path}: {data.shape[0]} images but {labels.size} labels")
+    if labels.size and (labels.min() < 0 or labels.max() > 9):
+        raise DataError(f"CIFAR-10 file {path}: labels outside 0..9 (min {labels.min()}, max {labels.max()})")
+    return data.reshape(-1, 3, NATIVE_SIZE, NATIVE_SIZE), labels
+
+
+@dataclass(frozen=True)
+class CifarArrays:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    checksum: str                    # sha256 over the files' bytes, in the fixed file order
+    verified: bool                   # every file's MD5 matched the official one
+    mismatched: tuple[str, ...]      # names of files whose MD5 did not match (or that are absent: meta)
+
+
+def load_arrays(data_dir: Path) -> CifarArrays:
+    root = find_batches_dir(data_dir)
+    digest = hashlib.sha256()
+    mismatched: list[str] = []
+    parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name in (*TRAIN_FILES, TEST_FILE):
+        path = root / name
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            raise DataError(f"CIFAR-10 file {path} is missing; {DOWNLOAD_HINT}") from None
+        digest.update(blob)
+        if hashlib.md5(blob).hexdigest() != OFFICIAL_MD5[name]:
+            mismatched.append(name)
+        parts[name] = read_batch(path, blob)
+    meta = root / META_FILE
+    if meta.is_file():
+        blob = meta.read_bytes()
+        digest.update(blob)
+        if hashlib.md5(blob).hexdigest() != OFFICIAL_MD5[META_FILE]:
+            mismatched.append(META_FILE)
+    else:
+        mismatched.append(META_FILE)
+    x_train = np.concatenate([parts[n][0] for n in TRAIN_FILES])
+    y_train = np.concatenate([parts[n][1] for n in TRAIN_FILES])
+    if len(y_train) == 0 or len(parts[TEST_FILE][1]) == 0:
+        raise DataError(f"CIFAR-10 batches in {root} hold no images (train {len(y_train)}, "
+                        f"test {len(parts[TEST_FILE][1])})")
+    return CifarArrays(x_train, y_train, *parts[TEST_FILE], checksum="sha256:" + digest.hexdigest(),
+                       verified=not mismatched, mismatched=tuple(mismatched))
+
+
+def download(root: Path | str) -> Path:
+    """Fetch and extract CIFAR-10 through torchvision (needs internet); returns the batches directory."""
+    from torchvision.datasets import CIFAR10
+    CIFAR10(root=str(root), train=True, download=True)
+    return Path(root) / BATCHES_DIR
+
+
+# -- augmentation on the device ------------------------------------------------------------------
+@dataclass(frozen=True)
+class AugmentParams:
+    """Per-image random draws: crop offsets in [0, 2·padding], flip bits, cutout centres."""
+    dx: torch.Tensor
+    dy: torch.Tensor
+    flip: torch.Tensor
+    cy: torch.Tensor
+    cx: torch.Tensor
+
+    def to(self, device) -> "AugmentParams":
+        return AugmentParams(*(t.to(device, non_blocking=True) for t in (self.dx, self.dy, self.flip,
+                                                                         self.cy, self.cx)))
+
+    def slice(self, start: int, stop: int) -> "AugmentParams":
+        return AugmentParams(*(t[start:stop] for t in (self.dx, self.dy, self.flip, self.cy, self.cx)))
+
+
+def draw_params(n: int, generator: torch.Generator, padding: int, size: int = NATIVE_SIZE) -> AugmentParams:
+    """Drawn on the CPU from the seeded generator (cheap: 5 ints per image), so the same seed gives the
+    same epoch on every device."""
+    dx = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
+    dy = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
+    flip = torch.randint(0, 2, (n,), generator=generator).bool()
+    cy = torch.randint(0, size, (n,), generator=generator)
+    cx = torch.randint(0, size, (n,), generator=generator)
+    return AugmentParams(dx, dy, flip, cy, cx)
+
+
+def normalizer(device) -> tuple[torch.Tensor, torch.Tensor]:
+    mean = torch.tensor(MEAN, device=device).view(1, 3, 1, 1) * 255
+    std = torch.tensor(STD, device=device).view(1, 3, 1, 1) * 255
+    return mean, std
+
+
+def augment(x: torch.Tensor, p: AugmentParams, *, padding: int, flip: bool, cutout: int,
+            mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """uint8 B×3×H×W → normalised float B×3×H×W: reflect-pad + crop, flip, then cutout (a zeroed
+    square, i.e. the mean colour, clipped at the border)."""
+    b, _, h, w = x.shape
+    if padding:
+        padded = F.pad(x.float(), (padding,) * 4, mode="reflect")
+        rows = (p.dy[:, None] + torch.arange(h, device=x.device))[:, :, None]       # B×H×1
+        cols = (p.dx[:, None] + torch.arange(w, device=x.device))[:, None, :]       # B×1×W
+        batch = torch.arange(b, device=x.device)[:, None, None]
+        x = padded.permute(0, 2, 3, 1)[batch, rows, cols].permute(0, 3, 1, 2)      # B×3×H×W
+    x = (x.float() - mean) / std
+    if flip:
+        x = torch.where(p.flip[:, None, None, None], x.flip(3), x)
+    if cutout:
+        top = (p.cy - cutout // 2)[:, None]
+        left = (p.cx - cutout // 2)[:, None]
+        ar_h = torch.arange(h, device=x.device)[None, :]
+        ar_w = torch.arange(w, device=x.device)[None, :]
+        in_rows = (ar_h >= top) & (ar_h < top + cutout)                                # B×H
+        in_cols = (ar_w >= left) & (ar_w < left + cutout)                              # B×W
+        hole = in_rows[:, :, None] & in_cols[:, None, :]
+        x = x.masked_fill(hole[:, None], 0.0)
+    return x.contiguous()
+
+
+def resize(x: torch.Tensor, image_size: int | None) -> torch.Tensor:
+    if image_size is None or image_size == x.shape[-1]:
+        return x
+    return F.interpolate(x, size=(image_size, image_size), mode="bilinear", align_corners=False)
+
+
+# -- the data source ----------------------------------------------------------------------------
+class CifarData:
+    """The whole set on `device` as uint8; batches are index gathers plus on-device augmentation."""
+
+    def __init__(self, arrays: CifarArrays, info: DatasetInfo, *, device, padding: int = 0,
+                 flip: bool = False, cutout: int = 0, loader: str = "device", workers: int = 0) -> None:
+        if loader not in ("device", "dataloader"):
+            raise DataError(f"data.loader must be 'device' or 'dataloader', got {loader!r}")
+        self.device = torch.device(device)
+        self.info = info
+        self.padding, self.flip, self.cutout = padding, flip, cutout
+        self.loader, self.workers = loader, workers
+        self.mean, self.std = normalizer(self.device)
+        self.x_train = torch.from_numpy(np.ascontiguousarray(arrays.x_train)).to(self.device)
+        self.y_train = torch.from_numpy(arrays.y_train).to(self.device)
+        self.x_eval = torch.from_numpy(np.ascontiguousarray(arrays.x_test)).to(self.device)
+        self.y_eval = torch.from_numpy(arrays.y_test).to(self.device)
+        self._host = arrays if loader == "dataloader" else None
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        # the last partial batch is dropped (as airbench does): a tiny last batch only adds noise
+        return max(1, self.info.num_train // batch_size)
+
+    def train_batches(self, epoch: int, batch_size: int, generator: torch.Generator,
+                      image_size: int | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        if self.loader == "dataloader":
+            yield from self._dataloader_batches(batch_size, generator, image_size)
+            return
+        n = self.info.num_train
+        order = torch.randperm(n, generator=generator).to(self.device)
+        params = draw_params(n, generator, self.padding).to(self.device)
+        for step in range(self.steps_per_epoch(batch_size)):
+            start, stop = step * batch_size, min((step + 1) * batch_size, n)
+            idx = order[start:stop]
+            x = augment(self.x_train[idx], params.slice(start, stop), padding=self.padding, flip=self.flip,
+                        cutout=self.cutout, mean=self.mean, std=self.std)
+            yield resize(x, image_size), self.y_train[idx]
+
+    def eval_batches(self, batch_size: int, image_size: int | None = None
+                     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for i in range(0, self.info.num_eval, batch_size):
+            x = (self.x_eval[i:i + batch_size].float() - self.mean) / self.std
+            yield resize(x, image_size), self.y_eval[i:i + batch_size]
+
+    def _dataloader_batches(self, batch_size: int, generator: torch.Generator, image_size: int | None):
+        from torch.utils.data import DataLoader
+        epoch_seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+        dataset = _HostAugmented(self._host.x_train, self._host.y_train, epoch_seed, self.padding,
+                                 self.flip, self.cutout)
+        loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True,
+                            num_workers=self.workers, pin_memory=self.device.type == "cuda",
+                            generator=torch.Generator().manual_seed(epoch_seed),
+                            persistent_workers=False)
+        if len(loader) == 0:  # fewer images than one batch: one short batch, as the device path gives
+            loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=self.workers,
+                                generator=torch.Generator().manual_seed(epoch_seed))
+        for x, y in loader:
+            yield (resize(x.to(self.device, non_blocking=True), image_size),
+                   y.to(self.device, non_blocking=True))
+
+
+class _HostAugmented(torch.utils.data.Dataset):
+    """Per-sample CPU augmentation for the DataLoader path; each sample's draws come from a generator
+    seeded by (epoch seed, index), so results do not depend on the number of workers."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, epoch_seed: int, padding: int, flip: bool,
+                 cutout: int) -> None:
+        self.x, self.y = x, y
+        self.epoch_seed, self.padding, self.flip, self.cutout = epoch_seed, padding, flip, cutout
+        self.mean, self.std = normalizer("cpu")
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        g = torch.Generator().manual_seed((self.epoch_seed * 1_000_003 + i) % 2**63)
+        p = draw_params(1, g, self.padding)
+        x = augment(torch.from_numpy(self.x[i:i + 1]), p, padding=self.padding, flip=self.flip,
+                    cutout=self.cutout, mean=self.mean, std=self.std)
+        return x[0], int(self.y[i])
+
+
+# -- construction ---------------------------------------------------------------------------------
+def synthetic_arrays(num_train: int = SYNTHETIC_TRAIN, num_eval: int = SYNTHETIC_EVAL,
+                     seed: int = 0) -> CifarArrays:
+    rng = np.random.default_rng(seed)
+    shape = (3, NATIVE_SIZE, NATIVE_SIZE)
+    return CifarArrays(
+        x_train=rng.integers(0, 256, (num_train, *shape), dtype=np.uint8),
+        y_train=rng.integers(0, 10, num_train).astype(np.int64),
+        x_test=rng.integers(0, 256, (num_eval, *shape), dtype=np.uint8),
+        y_test=rng.integers(0, 10, num_eval).astype(np.int64),
+        checksum=f"synthetic:cifar10:{num_train}+{num_eval}:seed{seed}", verified=False, mismatched=())
+
+
+def _synthetic_sizes() -> tuple[int, int]:
+    raw = os.environ.get("REPRO_SYNTHETIC_IMAGES")
+    if not raw:
+        return SYNTHETIC_TRAIN, SYNTHETIC_EVAL
+    try:
+        n = int(raw)
+        if n < 1:
+            raise ValueError
+    except ValueError:
+        raise DataError(f"REPRO_SYNTHETIC_IMAGES={raw!r}: expected a positive number of images") from None
+    return n, max(1, math.ceil(n / 5))
+
+
+def make(recipe, *, device, data_dir=None, synthetic=False) -> CifarData:
+    """The DataSource for a CIFAR-10 recipe: the real batches under `data_dir`, or random data."""
+    if synthetic:
+        if data_dir is not None:
+            raise DataError("pass either --data DIR or --synthetic, not both")
+        arrays = synthetic_arrays(*_synthetic_sizes())
+    elif data_dir is None:
+        raise DataError("CIFAR-10 needs its data: pass --data DIR (the folder holding cifar-10-batches-py) "
+                        "or --synthetic for a throughput-only run")
+    else:
+        arrays = load_arrays(Path(data_dir))
+    info = DatasetInfo(name="cifar10", num_train=len(arrays.y_train), num_eval=len(arrays.y_test),
+                       num_classes=10, checksum=arrays.checksum, verified=arrays.verified,
+                       synthetic=bool(synthetic))
+    d = recipe.data
+    return CifarData(arrays, info, device=device, padding=d.crop_padding, flip=d.flip, cutout=d.cutout,
+                     loader=d.loader, workers=d.workers)

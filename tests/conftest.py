@@ -1,0 +1,30 @@
+"""Shared fixtures. Runs use the real digits recipe, shortened with --epochs, in-process (torch loads once)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+REPRO_BIN = Path(sys.executable).with_name("repro")
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 300
+            ) -> subprocess.CompletedProcess:
+    """The real `repro` entry point in a subprocess, as a user runs it."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([str(REPRO_BIN), *args], capture_output=True, text=True, env=full_env,
+                          cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def digits_group(tmp_path_factory):
+    """Two 3-epoch digits runs (seeds 0 and 1), trained once for the whole session."""
+    from repro import api
+
+    results = tmp_path_factory.mktemp("results")
+    summary = api.train(recipe_name="digits", runs=2, seed=0, epochs=3, results_dir=results)
+    return results, summary
