@@ -61,18 +61,40 @@ def train(*, recipe_name: str, runs: int = 1, seed: int = 0, target: float | Non
           results_dir: Path = Path("results"), device: str | None = None, data_dir: Path | None = None,
           synthetic: bool = False, snapshot_path: Path | None = None, stop_at_target: bool = False,
           gpus: int | None = None, printer=None, command: list[str] | None = None,
-          recipe: Recipe | None = None) -> dict[str, Any]:
+          recipe: Recipe | None = None, nnodes: int = 1, node_rank: int = 0, rdzv_endpoint: str | None = None,
+          resume: Path | None = None) -> dict[str, Any]:
     """Run a recipe `runs` times with seeds seed, seed+1, …; price each run; write the group summary.
-    Every input is checked before the first run directory is made."""
+    Every input is checked before the first run directory is made.
+
+    `gpus` > 1 or `nnodes` > 1 outside torchrun: re-run this call as torchrun ranks (see
+    repro.train.distributed). `resume`: continue that run directory from its checkpoint."""
     from repro.pricing.billing import format_cost_lines, price_run
     from repro.pricing.catalog import load_snapshot
+    from repro.train import distributed
     from repro.train.loop import TrainOptions, run_recipe
 
     printer = printer or _Silent()
     if runs < 1:
         raise RecipeError(f"--runs must be ≥ 1, got {runs}")
+    if resume is not None:  # the recorded config and seed, never the command line's
+        if any(v is not None for v in (target, epochs, precision)) or overrides or runs != 1:
+            raise RecipeError("--resume continues the recorded config and seed; drop --target/--epochs/"
+                              "--precision/--set/--runs")
+        old = store.load_run(resume).data
+        recipe, seed, results_dir = from_dict(old["config"]), old["seed"], Path(resume).parent.parent
+        data_dir = data_dir if data_dir is not None else _recorded_data_dir(old)
+        synthetic = synthetic or bool(old.get("synthetic_data"))
     recipe = recipe or resolve_recipe(recipe_name, target=target, epochs=epochs, precision=precision,
                                       overrides=overrides)
+    if ((gpus or 1) > 1 or nnodes > 1) and not distributed.under_torchrun():
+        rc = distributed.launch(distributed.cli_args(
+            recipe_name=recipe_name, recipe=recipe, runs=runs, seed=seed, target=target, epochs=epochs,
+            precision=precision, overrides=overrides, results_dir=results_dir, device=device, data_dir=data_dir,
+            synthetic=synthetic, snapshot_path=snapshot_path, stop_at_target=stop_at_target, gpus=gpus,
+            resume=resume, printer=printer), nproc_per_node=gpus or 1, nnodes=nnodes, node_rank=node_rank,
+            rdzv_endpoint=rdzv_endpoint)
+        return {"ok": rc == 0, "interrupted": rc in (130, 143, -2, -15), "group": None, "runs": [],
+                "returncode": rc}
     snapshot = load_snapshot(snapshot_path)
     device = default_device(device)
     _check_writable(results_dir)
@@ -88,7 +110,8 @@ def train(*, recipe_name: str, runs: int = 1, seed: int = 0, target: float | Non
                      f"target {recipe.target_metric} ≥ {recipe.target}")
         opts = TrainOptions(results_dir=Path(results_dir), seed=run_seed, device=device, data_dir=data_dir,
                             synthetic=synthetic, group_id=group_id, price_snapshot_id=snapshot.id,
-                            command=command, on_epoch=printer.epoch, stop_at_target=stop_at_target)
+                            command=command, on_epoch=printer.epoch, stop_at_target=stop_at_target,
+                            resume_dir=Path(resume) if resume is not None else None)
         session = None
         try:
             session = run_recipe(recipe, opts)
@@ -101,7 +124,9 @@ def train(*, recipe_name: str, runs: int = 1, seed: int = 0, target: float | Non
             raise
         except Exception as exc:  # noqa: BLE001 - the run directory records it; the next seed still runs
             printer.line(f"  failed: {type(exc).__name__}: {exc}")
-        run_dir = _latest_run_dir(results_dir, recipe.name, session)
+        if distributed.under_torchrun() and int(os.environ["RANK"]) != 0:
+            continue  # rank 0 prices, prints and summarises
+        run_dir = Path(resume) if resume is not None else _latest_run_dir(results_dir, recipe.name, session)
         if run_dir is not None:
             record = store.load_run(run_dir).data
             cost = price_run(run_dir, snapshot)
@@ -110,6 +135,10 @@ def train(*, recipe_name: str, runs: int = 1, seed: int = 0, target: float | Non
         if interrupted:
             break
 
+    if resume is not None or (distributed.under_torchrun() and int(os.environ["RANK"]) != 0):
+        # a resumed run keeps its group; other ranks write nothing
+        ok = not interrupted and all(r["record"]["status"] == "finished" for r in results)
+        return {"ok": ok, "interrupted": interrupted, "group": None, "runs": results}
     summary = write_group_summary(results_dir, recipe, group_id, [r["record"] for r in results])
     _print_summary(printer, summary)
     ok = bool(results) and all(r["record"]["status"] == "finished" for r in results) and not interrupted

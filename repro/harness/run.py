@@ -57,7 +57,7 @@ class RunSession:
                  rank: int = 0, world_size: int = 1, device: str = "cpu",
                  price_snapshot_id: str | None = None, command: list[str] | None = None,
                  synthetic_data: bool = False, on_epoch: Callable[[dict], None] | None = None,
-                 sync: Callable[[], None] = lambda: None) -> None:
+                 sync: Callable[[], None] = lambda: None, resume_dir: Path | None = None) -> None:
         self.recipe = recipe
         self.rank = rank
         self.is_writer = rank == 0
@@ -66,8 +66,17 @@ class RunSession:
         self._session_start_s = _session_start_s()
         self._eval_started_s = 0.0
         self.run_dir: Path | None = None
+        # resume: the clock goes on from the checkpoint's reading (time before the interruption counts)
+        self._offset_elapsed_s = self._offset_training_s = 0.0
+        self._checkpoint_clock_s: float | None = None
+        self._run_start_unix_s = time.time()
+        prior = None
         if self.is_writer:
-            self.run_dir = store.create_run_dir(results_dir, recipe.name)
+            if resume_dir is not None:
+                self.run_dir = Path(resume_dir)
+                prior = store.read_json(self.run_dir / store.RUN_FILE)
+            else:
+                self.run_dir = store.create_run_dir(results_dir, recipe.name)
         self.mllog = RunLogger(self.run_dir / store.MLLOG_FILE if self.run_dir else None,
                                enabled=self.is_writer)
         self.mllog.start(C.INIT_START)
@@ -100,7 +109,48 @@ class RunSession:
         self._secrets = provenance.secret_values()
         self._log_submission()
         self._metrics_rows: list[dict] = []
+        self._prior_session_s = 0.0
+        if prior is not None:
+            self._continue(prior)
+        self.record.setdefault("segments", []).append(
+            {"segment": len(self.record.get("segments", [])) + 1, "started_at": store.iso(started),
+             "ended_at": None, "status": "running", "run_s": None, "counted_s": None, "lost_s": None,
+             "downtime_before_s": None})
         self._save()
+
+    # -- resume: one run, several segments -----------------------------------------------------------
+    def _continue(self, prior: dict) -> None:
+        """Keep the interrupted run's identity, epochs and segments; this process adds a segment."""
+        if prior.get("recipe_hash") != self.record["recipe_hash"]:
+            raise store.StoreError(f"{self.run_dir}: recorded recipe hash {prior.get('recipe_hash')} differs from "
+                                   f"{self.record['recipe_hash']}; resume with the recorded config")
+        for key in ("run_id", "group_id", "started_at", "outcome", "segments", "seed"):
+            if key in prior:
+                self.record[key] = prior[key]
+        self._prior_session_s = float(prior["outcome"].get("session_s") or 0.0)
+        for row in prior["outcome"].get("epochs", []):
+            self._metrics_rows.append({"epoch": row["epoch"], "hours": row.get("training_hours", 0.0),
+                                       "top1": row["top1"], "top5": row.get("top5")})
+
+    def resume_clock(self, elapsed_s: float, training_s: float) -> None:
+        """Continue the clock from a checkpoint's reading; record what the interruption cost (work
+        after the last checkpoint, wall time between the segments) as lost time, apart."""
+        self._offset_elapsed_s, self._offset_training_s = elapsed_s, training_s
+        segs = self.record["segments"]
+        if len(segs) >= 2 and segs[-2].get("ended_unix_s") is not None:
+            segs[-1]["downtime_before_s"] = max(0.0, self._run_start_unix_s - segs[-2]["ended_unix_s"])
+        self._update_lost()
+        self._save()
+
+    def _update_lost(self) -> None:
+        self.record["outcome"]["lost_s"] = sum((s.get("lost_s") or 0.0) + (s.get("downtime_before_s") or 0.0)
+                                               for s in self.record["segments"])
+
+    def clock_s(self) -> tuple[float, float]:
+        """(elapsed, training) seconds of the whole run so far, as a checkpoint stores them."""
+        elapsed = self._offset_elapsed_s + self.watch.elapsed_s()
+        self._checkpoint_clock_s = elapsed
+        return elapsed, self._offset_training_s + self.watch.training_s()
 
     # -- writing ---------------------------------------------------------------------------------
     def _save(self) -> None:
@@ -142,7 +192,7 @@ class RunSession:
     def _log_submission(self) -> None:
         """Who/what/where, logged during init as MLPerf's reference code does."""
         m = self.mllog
-        m.event(C.SUBMISSION_BENCHMARK, self.recipe.task)
+        m.event(C.SUBMISSION_BENCHMARK, MLPERF_BENCHMARKS.get(self.recipe.task, self.recipe.task))
         m.event(C.SUBMISSION_ORG, "repro")
         m.event(C.SUBMISSION_DIVISION, "open")
         m.event(C.SUBMISSION_STATUS, "research")
@@ -158,6 +208,7 @@ class RunSession:
         self.mllog.end(C.INIT_STOP)
         self.mllog.start(C.RUN_START)
         self.watch.start()
+        self._run_start_unix_s = time.time()
 
     def set_dataset(self, info) -> None:
         self.record["data_verified"] = bool(info.verified)
@@ -186,9 +237,9 @@ class RunSession:
     def epoch_end(self, epoch: int, row: dict[str, Any]) -> None:
         """`row`: train_loss, eval_loss, top1, top5, lr, momentum, images_per_s, train_s, eval_s, …"""
         self.mllog.end(C.EPOCH_STOP, epoch, epoch_num=epoch)
-        elapsed = self.watch.elapsed_s()
-        hours = self.watch.training_s() / 3600.0
-        row = {"epoch": epoch, "elapsed_s": elapsed, **row}
+        elapsed = self._offset_elapsed_s + self.watch.elapsed_s()
+        hours = (self._offset_training_s + self.watch.training_s()) / 3600.0
+        row = {"epoch": epoch, "elapsed_s": elapsed, "training_hours": hours, **row}
         out = self.record["outcome"]
         out["epochs"].append(row)
         self._metrics_rows.append({"epoch": epoch, "hours": hours, "top1": row["top1"], "top5": row.get("top5")})
@@ -196,7 +247,8 @@ class RunSession:
         if not out["reached"] and target_value is not None and target_value >= self.recipe.target:
             out["reached"] = True
             out["epochs_to_target"] = epoch
-            out["time_to_target_s"] = clock.mlperf_time_to_target_s(self._events(), self.recipe.target)
+            out["time_to_target_s"] = self._offset_elapsed_s + clock.mlperf_time_to_target_s(
+                self._events(), self.recipe.target)
             out["time_to_target_dawnbench_s"] = clock.dawnbench_time_to_target_s(
                 self._metrics_rows, self.recipe.target, self.recipe.target_metric)
         out["final"] = {"top1": row["top1"], "top5": row.get("top5"), "loss": row.get("eval_loss")}
@@ -206,7 +258,9 @@ class RunSession:
 
     def _events(self) -> list[dict]:
         from repro.harness.mllog import read_events
-        return read_events(self.run_dir / store.MLLOG_FILE) if self.is_writer else []
+        events = read_events(self.run_dir / store.MLLOG_FILE) if self.is_writer else []
+        starts = [i for i, ev in enumerate(events) if ev["key"] == "run_start"]
+        return events[starts[-1]:] if starts else events  # this segment's; earlier ones are in the offset
 
     def checkpoint_path(self) -> Path | None:
         return self.run_dir / store.CHECKPOINT_FILE if self.run_dir else None
@@ -221,9 +275,16 @@ class RunSession:
         self.mllog.end(C.RUN_STOP, None, status=mlperf_status)
         self.mllog.close()
         out = self.record["outcome"]
-        out["run_s"] = self.watch.elapsed_s() if self.watch.start_s is not None else 0.0
+        segment_run_s = self.watch.elapsed_s() if self.watch.start_s is not None else 0.0
         now = time.time()
-        out["session_s"] = now - self._session_start_s
+        seg = self.record["segments"][-1]
+        counted = segment_run_s if status == "finished" else max(
+            0.0, (self._checkpoint_clock_s or self._offset_elapsed_s) - self._offset_elapsed_s)
+        seg.update({"ended_at": store.iso(store.utc_now()), "ended_unix_s": now, "status": status,
+                    "run_s": segment_run_s, "counted_s": counted, "lost_s": segment_run_s - counted})
+        self._update_lost()
+        out["run_s"] = sum(s["run_s"] or 0.0 for s in self.record["segments"])
+        out["session_s"] = self._prior_session_s + now - self._session_start_s
         _process_boundary_s = now
         self.record["status"] = status
         self.record["error"] = error
@@ -256,6 +317,10 @@ class RunSession:
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
+
+
+# MLPerf's name for the benchmark behind each leaderboard task
+MLPERF_BENCHMARKS = {"imagenet-top1": "resnet", "imagenet-top5": "resnet"}
 
 
 def env_rank() -> tuple[int, int]:

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from repro.recipes.base import (DataSpec, ModelSpec, OptimSpec, Recipe, RecipeError, ScheduleSpec,
                                 apply_overrides, from_dict, validate)
+from repro.recipes.cifar import CIFAR_RECIPES
 from repro.recipes.digits import DIGITS
+from repro.recipes.imagenet import IMAGENET_RECIPES
 
-RECIPES: dict[str, Recipe] = {r.name: r for r in (DIGITS,)}
+RECIPES: dict[str, Recipe] = {r.name: r for r in (DIGITS, *CIFAR_RECIPES, *IMAGENET_RECIPES)}
 
 
 def register(recipe: Recipe) -> Recipe:

@@ -7,19 +7,20 @@ imports the trainer and never fetches prices. The folder it writes works offline
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from repro.harness.store import atomic_write_json, atomic_write_text, list_runs
+from repro.harness.store import atomic_write_text, list_runs
 from repro.report.format import FILTERS
 from repro.report.history import build_history
 from repro.report.leaderboard import build_task_boards
 from repro.report.plots import history_svg, write_task_plots
 from repro.report.reference import published_by_task
-from repro.report.run_page import write_run_page
+from repro.report.run_page import write_run_pages
 from repro.report.runs import summarize_run
 
 INDEX_SCHEMA_VERSION = 1
@@ -83,6 +84,19 @@ def build_context(results_dir: Path, snapshot_path: Path | None = None,
     return _collect(results_dir, snapshot_path, published)[0]
 
 
+# Where a run lives on this disk and its raw cost rows stay out of index.json: the run pages
+# carry the run's own files, and the leaderboard entries carry the costs the page shows.
+PRIVATE_RUN_KEYS = ("source_dir", "page_dir", "costs", "unmatched")
+
+
+def index_data(context: dict) -> dict:
+    """The data the pages were rendered from, as written to index.json."""
+    public = dict(context)
+    public["runs"] = [{k: v for k, v in run.items() if k not in PRIVATE_RUN_KEYS}
+                      for run in context["runs"]]
+    return public
+
+
 def _copy_static(out_dir: Path) -> None:
     target = out_dir / "static"
     target.mkdir(parents=True, exist_ok=True)
@@ -115,12 +129,10 @@ def build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None = No
     _copy_static(out_dir)
     write_task_plots(context, out_dir)
     _write_history_plots(context, out_dir)
-    run_template = env.get_template("run.html.j2")
-    for run, data in zip(context["runs"], run_data):
-        write_run_page(run_template, run, data, out_dir, context)
+    write_run_pages(context["runs"], run_data, out_dir)
     atomic_write_text(out_dir / "history.html",
                       env.get_template("history.html.j2").render(ctx=context, root=""))
-    atomic_write_json(out_dir / "index.json", context)
+    atomic_write_text(out_dir / "index.json", json.dumps(index_data(context), separators=(",", ":")))
     index = out_dir / "index.html"
     atomic_write_text(index, env.get_template("index.html.j2").render(ctx=context, root=""))
     return index

@@ -134,5 +134,6 @@ def build_task_boards(runs: list[dict], published: dict[str, list[dict]]) -> lis
         info = TASKS.get(task, {"title": task, "goal": "target stated by the recipe"})
         boards.append({"task": task, "title": info["title"], "goal": info["goal"],
                        "cost_columns": columns, "entries": entries, "not_counted": not_counted,
-                       "published": published.get(task, []), "run_count": len(task_runs)})
+                       "published": published.get(task, []), "run_count": len(task_runs),
+                       "pareto_svg": None, "pareto_market": None})
     return boards

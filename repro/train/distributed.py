@@ -165,3 +165,34 @@ def launch(cli_args: Sequence[str], **kwargs) -> int:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+FAMILY_COMMANDS = {"imagenet": "imagenet", "cifar10": "cifar"}  # recipe.data.name → `repro` sub-command
+
+
+def cli_args(*, recipe_name: str, recipe, runs: int, seed: int, target, epochs, precision, overrides,
+             results_dir, device, data_dir, synthetic: bool, snapshot_path, stop_at_target: bool, gpus,
+             resume, printer) -> list[str]:
+    """The `repro <family> …` arguments that make every rank repeat this call."""
+    family = FAMILY_COMMANDS.get(recipe.data.name)
+    if family is None:
+        raise LaunchError(f"recipe {recipe.name!r} ({recipe.data.name}) has no multi-rank launcher; "
+                          f"--gpus > 1 works for the {', '.join(FAMILY_COMMANDS)} recipes")
+    args = [family, "--recipe", recipe_name or recipe.name, "--runs", str(runs), "--seed", str(seed),
+            "--results", str(results_dir), "--gpus", str(gpus or 1)]
+    for flag, value in (("--target", target), ("--epochs", epochs), ("--precision", precision),
+                        ("--device", device), ("--data", data_dir), ("--snapshot", snapshot_path),
+                        ("--resume", resume)):
+        if value is not None:
+            args += [flag, str(value)]
+    for o in overrides or []:
+        args += ["--set", o]
+    if synthetic:
+        args.append("--synthetic")
+    if stop_at_target:
+        args.append("--stop-at-target")
+    if getattr(printer, "as_json", False):
+        args.append("--json")
+    elif getattr(printer, "quiet", False):
+        args.append("--quiet")
+    return args

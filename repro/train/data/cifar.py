@@ -143,6 +143,29 @@ def load_arrays(data_dir: Path) -> CifarArrays:
                        verified=not mismatched, mismatched=tuple(mismatched))
 
 
+def write_python_batches(root: Path | str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                         y_test: np.ndarray) -> Path:
+    """Write images (uint8 N×3×32×32) in the official layout: root/cifar-10-batches-py/ with the training
+    set split over data_batch_1..5, test_batch and batches.meta (for subsets, re-packs and tests)."""
+    out = Path(root) / BATCHES_DIR
+    out.mkdir(parents=True, exist_ok=True)
+
+    def dump(name: str, obj: dict) -> None:
+        with open(out / name, "wb") as f:
+            pickle.dump(obj, f, protocol=2)
+
+    flat = np.ascontiguousarray(x_train, dtype=np.uint8).reshape(len(x_train), -1)
+    for i, (xs, ys) in enumerate(zip(np.array_split(flat, 5), np.array_split(np.asarray(y_train), 5)), 1):
+        dump(f"data_batch_{i}", {b"batch_label": f"training batch {i} of 5".encode(), b"labels": ys.tolist(),
+                                 b"data": xs, b"filenames": [f"{i}_{j}.png".encode() for j in range(len(ys))]})
+    dump(TEST_FILE, {b"batch_label": b"testing batch 1 of 1", b"labels": np.asarray(y_test).tolist(),
+                     b"data": np.ascontiguousarray(x_test, dtype=np.uint8).reshape(len(x_test), -1),
+                     b"filenames": [f"t_{j}.png".encode() for j in range(len(y_test))]})
+    dump(META_FILE, {b"num_cases_per_batch": int(np.ceil(len(y_train) / 5)),
+                     b"label_names": [n.encode() for n in LABEL_NAMES], b"num_vis": 3072})
+    return out
+
+
 def download(root: Path | str) -> Path:
     """Fetch and extract CIFAR-10 through torchvision (needs internet); returns the batches directory."""
     from torchvision.datasets import CIFAR10

@@ -10,6 +10,7 @@ from repro.train.data import DataError
 FACTORIES: dict[str, str] = {
     "digits": "repro.train.data.digits:make",
     "cifar10": "repro.train.data.cifar:make",
+    "imagenet": "repro.train.data.imagenet:make",
 }
 
 

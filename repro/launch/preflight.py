@@ -1,0 +1,104 @@
+"""Checks run before `make image` / `make reproduce-*` touch anything: is there a Docker engine, is
+there an NVIDIA GPU the engine can use? Standard library only, so the Makefile can run it with the
+system Python before any virtualenv exists:
+
+    python3 -m repro.launch.preflight --docker --gpu --target reproduce-cifar
+
+Prints what is missing and how to run on the CPU instead, and exits 2 (EXIT_MISSING); exits 0 when
+everything is there. Never creates a file.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+
+EXIT_OK = 0
+EXIT_MISSING = 2
+_TIMEOUT_S = 20
+
+# How to get the same kind of result without the missing piece, per make target.
+CPU_ALTERNATIVES = {
+    "reproduce-cifar": [
+        "make demo                                   # the whole pipeline on the digits recipe, CPU, < 1 min",
+        ".venv/bin/repro cifar --recipe cifar-airbench --device cpu --data data/cifar10 --epochs 1  # slow on CPU",
+        ".venv/bin/repro cifar --recipe cifar-fastai-2018 --device cpu --synthetic --epochs 1       # throughput only",
+    ],
+    "reproduce-imagenet": [
+        "make demo                                   # the whole pipeline on the digits recipe, CPU, < 1 min",
+        ".venv/bin/repro imagenet --recipe imagenet-rn18-1gpu --device cpu --synthetic --epochs 1  # throughput only",
+    ],
+    "image": ["make demo                                   # runs in a local virtualenv, no image needed"],
+}
+
+
+def _run(cmd: Sequence[str]) -> subprocess.CompletedProcess | None:
+    try:
+        return subprocess.run(list(cmd), capture_output=True, text=True, timeout=_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def docker_problem() -> str | None:
+    """None when the docker CLI can talk to an engine, else what is wrong and how to fix it."""
+    if shutil.which("docker") is None:
+        return ("docker: the `docker` command is not installed "
+                "(install Docker Engine: https://docs.docker.com/engine/install/)")
+    out = _run(["docker", "info", "--format", "{{.ServerVersion}}"])
+    if out is None or out.returncode != 0 or not out.stdout.strip():
+        detail = (out.stderr.strip().splitlines() or ["no answer"])[-1] if out is not None else "timed out"
+        return (f"docker: the Docker engine is not reachable ({detail}); "
+                "start it (`sudo systemctl start docker`) or set DOCKER_HOST")
+    return None
+
+
+def gpu_problem() -> str | None:
+    """None when nvidia-smi lists at least one GPU, else what is wrong and how to fix it."""
+    if shutil.which("nvidia-smi") is None:
+        return ("gpu: no NVIDIA GPU found (`nvidia-smi` is not installed); these recipes need CUDA GPUs, "
+                "an NVIDIA driver and the NVIDIA Container Toolkit")
+    out = _run(["nvidia-smi", "-L"])
+    gpus = [line for line in (out.stdout.splitlines() if out is not None and out.returncode == 0 else [])
+            if line.startswith("GPU ")]
+    if not gpus:
+        detail = (out.stderr.strip() or out.stdout.strip()) if out is not None else "timed out"
+        return f"gpu: `nvidia-smi -L` lists no GPU ({detail or 'empty output'}); check the NVIDIA driver"
+    return None
+
+
+def problems(*, need_docker: bool, need_gpu: bool) -> list[str]:
+    found = []
+    if need_docker and (p := docker_problem()):
+        found.append(p)
+    if need_gpu and (p := gpu_problem()):
+        found.append(p)
+    return found
+
+
+def report(target: str, missing: list[str]) -> str:
+    lines = [f"make {target}: cannot start, missing:"]
+    lines += [f"  - {m}" for m in missing]
+    alternatives = CPU_ALTERNATIVES.get(target, CPU_ALTERNATIVES["image"])
+    lines += ["Nothing was built or written. To run on the CPU instead:"]
+    lines += [f"  {a}" for a in alternatives]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m repro.launch.preflight", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docker", action="store_true", help="require a reachable Docker engine")
+    parser.add_argument("--gpu", action="store_true", help="require at least one NVIDIA GPU")
+    parser.add_argument("--target", default="image", help="the make target asking, for the message")
+    args = parser.parse_args(argv)
+    missing = problems(need_docker=args.docker, need_gpu=args.gpu)
+    if missing:
+        print(report(args.target, missing), file=sys.stderr)
+        return EXIT_MISSING
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

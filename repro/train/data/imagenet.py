@@ -1,0 +1,365 @@
+"""ImageNet from the standard ImageFolder tree: `train/<wnid>/*.JPEG`, `val/<wnid>/*.JPEG`.
+
+Pipeline: worker processes read each file and decode it with torchvision.io.decode_jpeg
+(libjpeg-turbo), crop first and resize only the crop (RandomResizedCrop at the epoch's size, flip),
+and hand back uint8 CHW tensors; the float conversion and normalisation run once per batch on the
+device. On a GPU the workers only read bytes and decode_jpeg decodes the whole batch on the GPU.
+Validation: resize the short side to size / 0.875, centre-crop `size` (224 ← 256).
+
+The image size can change every epoch although the DataLoader's workers persist: the batch sampler
+hands each worker (index, size, epoch) keys, so the size travels with the indices. Every random crop
+is drawn from a generator seeded by (seed, epoch, index), so the augmentation does not depend on the
+number of workers or ranks, and a resumed epoch repeats it exactly.
+
+Ranks: every rank draws the same global order from the loop's generator and takes its contiguous
+slice of each global batch (drop_last). This is what torch's DistributedSampler does per epoch, but
+it also lets the batch size change per stage and keeps the union of the ranks' slices identical to
+the one-process batch. Unreadable images are counted, reported on stderr, ignored in the loss
+(label -100), and fail the run past `max_bad_fraction`.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+from torchvision.io import ImageReadMode, decode_jpeg, read_file
+from torchvision.transforms.v2 import functional as TF
+
+from repro.harness.run import env_rank
+from repro.train.data import DataError, DatasetInfo
+
+EXTENSIONS = (".jpeg", ".jpg")
+MEAN = (0.485 * 255, 0.456 * 255, 0.406 * 255)
+STD = (0.229 * 255, 0.224 * 255, 0.225 * 255)
+EVAL_CROP_RATIO = 0.875            # centre crop / resized short side
+RRC_SCALE = (0.08, 1.0)            # RandomResizedCrop area fraction, torchvision's default
+RRC_RATIO = (3 / 4, 4 / 3)
+MAX_BAD_FRACTION = 0.001           # more unreadable images than this fraction fails the run
+IGNORE_LABEL = -100                # CrossEntropyLoss's ignore_index: an unreadable image adds no loss
+SYNTHETIC_TRAIN_BATCHES = 32
+SYNTHETIC_EVAL_BATCHES = 4
+
+# torchvision 0.29 marks its JPEG codec deprecated in favour of TorchCodec; it is still the fast
+# libjpeg-turbo / nvJPEG path this pipeline is built on, so say it once in this comment, not per image
+warnings.filterwarnings("ignore", message="The image decoding and encoding capabilities of TorchVision",
+                        category=DeprecationWarning)
+
+
+@dataclass(frozen=True)
+class ImageTree:
+    root: Path
+    classes: tuple[str, ...]
+    train: tuple[tuple[str, int], ...]     # (path, label)
+    val: tuple[tuple[str, int], ...]
+    checksum: str                          # sha256 of the manifest: relative paths and sizes
+
+
+def _images(folder: Path) -> list[tuple[str, int]]:
+    with os.scandir(folder) as it:
+        return sorted((e.path, e.stat().st_size) for e in it
+                      if e.is_file() and e.name.lower().endswith(EXTENSIONS))
+
+
+def scan_tree(root: Path) -> ImageTree:
+    """Check the ImageFolder layout and list its images; every error names the path and the fix."""
+    root = Path(root)
+    layout = "expected DIR/train/<wnid>/*.JPEG and DIR/val/<wnid>/*.JPEG"
+    if not root.is_dir():
+        raise DataError(f"ImageNet directory {root} does not exist; pass --data DIR ({layout})")
+    train_dir, val_dir = root / "train", root / "val"
+    if not train_dir.is_dir():
+        raise DataError(f"{train_dir} is missing; {layout}")
+    if not val_dir.is_dir():
+        raise DataError(f"{val_dir} is missing: the validation images must be sorted into val/<wnid>/ folders "
+                        "(ILSVRC2012_img_val.tar is flat; sort it with the devkit labels, e.g. valprep.sh)")
+    classes = sorted(d.name for d in train_dir.iterdir() if d.is_dir())
+    if not classes:
+        raise DataError(f"{train_dir} has no class folders; {layout}, e.g. train/n01440764/n01440764_10026.JPEG")
+    for split_dir in (train_dir, val_dir):
+        stray = sorted(p.name for p in split_dir.iterdir() if p.is_file())
+        if stray:
+            raise DataError(f"{split_dir} holds {len(stray)} files directly (e.g. {stray[0]}), not in <wnid>/ "
+                            f"class folders; move them into {split_dir}/<wnid>/")
+    val_classes = sorted(d.name for d in val_dir.iterdir() if d.is_dir())
+    unknown = sorted(set(val_classes) - set(classes))
+    if unknown:
+        raise DataError(f"{val_dir} has class folders with no training folder: {', '.join(unknown[:5])}; "
+                        f"train/ and val/ must use the same <wnid> names")
+    label = {c: i for i, c in enumerate(classes)}
+    manifest = hashlib.sha256()
+    splits: dict[str, list[tuple[str, int]]] = {"train": [], "val": []}
+    for split, split_classes in (("train", classes), ("val", val_classes)):
+        for c in split_classes:
+            files = _images(root / split / c)
+            if split == "train" and not files:
+                raise DataError(f"{root / split / c} has no .JPEG images; remove the folder or restore its images")
+            for path, size in files:
+                manifest.update(f"{split}/{c}/{os.path.basename(path)}\t{size}\n".encode())
+                splits[split].append((path, label[c]))
+    if not splits["val"]:
+        raise DataError(f"{val_dir} has no .JPEG images in its class folders; {layout}")
+    return ImageTree(root=root, classes=tuple(classes), train=tuple(splits["train"]), val=tuple(splits["val"]),
+                     checksum="sha256:" + manifest.hexdigest())
+
+
+# -- transforms: pure functions of (image, size, generator) --------------------------------------------
+def sample_generator(seed: int, epoch: int, index: int) -> torch.Generator:
+    return torch.Generator().manual_seed((seed * 1_000_003 + epoch) * 10_000_019 + index)
+
+
+def random_resized_crop_box(height: int, width: int, g: torch.Generator) -> tuple[int, int, int, int]:
+    """(top, left, h, w) of a crop covering RRC_SCALE of the area at an aspect ratio in RRC_RATIO
+    (log-uniform), torchvision's algorithm drawn from `g`; the centre crop after 10 misses."""
+    area = height * width
+    log_lo, log_hi = math.log(RRC_RATIO[0]), math.log(RRC_RATIO[1])
+    for _ in range(10):
+        u = torch.rand(3, generator=g).tolist()
+        target = area * (RRC_SCALE[0] + u[0] * (RRC_SCALE[1] - RRC_SCALE[0]))
+        ratio = math.exp(log_lo + u[1] * (log_hi - log_lo))
+        w, h = int(round(math.sqrt(target * ratio))), int(round(math.sqrt(target / ratio)))
+        if 0 < w <= width and 0 < h <= height:
+            top = int(u[2] * (height - h + 1))
+            left = int(torch.randint(0, width - w + 1, (1,), generator=g).item())
+            return top, left, h, w
+    ratio = width / height
+    if ratio < RRC_RATIO[0]:
+        w, h = width, int(round(width / RRC_RATIO[0]))
+    elif ratio > RRC_RATIO[1]:
+        h, w = height, int(round(height * RRC_RATIO[1]))
+    else:
+        w, h = width, height
+    return (height - h) // 2, (width - w) // 2, h, w
+
+
+def train_transform(img: torch.Tensor, size: int, g: torch.Generator, flip: bool) -> torch.Tensor:
+    top, left, h, w = random_resized_crop_box(img.shape[-2], img.shape[-1], g)
+    out = TF.resized_crop(img, top, left, h, w, [size, size], antialias=True)
+    if flip and torch.rand(1, generator=g).item() < 0.5:
+        out = out.flip(-1)
+    return out
+
+
+def eval_transform(img: torch.Tensor, size: int) -> torch.Tensor:
+    short = int(round(size / EVAL_CROP_RATIO))
+    return TF.center_crop(TF.resize(img, [short], antialias=True), [size, size])
+
+
+class JpegFiles(Dataset):
+    """Indexed by (index, size, epoch) keys. decode=False ships the file's bytes (GPU decoding)."""
+
+    def __init__(self, samples, *, train: bool, seed: int, flip: bool, decode: bool = True) -> None:
+        self.samples, self.train, self.seed, self.flip, self.decode = samples, train, seed, flip, decode
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, key):
+        index, size, epoch = key
+        path, label = self.samples[index]
+        try:
+            data = read_file(path)
+            if not self.decode:
+                return data, label, index
+            img = decode_jpeg(data, mode=ImageReadMode.RGB)
+        except RuntimeError:  # unreadable or not a JPEG: the main process counts and reports it
+            return (torch.zeros(0, dtype=torch.uint8) if not self.decode else
+                    torch.zeros((3, size, size), dtype=torch.uint8)), IGNORE_LABEL, index
+        if self.train:
+            return train_transform(img, size, sample_generator(self.seed, epoch, index), self.flip), label, index
+        return eval_transform(img, size), label, index
+
+
+def _collate_bytes(batch):
+    data, labels, index = zip(*batch)
+    return list(data), torch.tensor(labels), torch.tensor(index)
+
+
+class _Plan:
+    """Batch sampler whose batches the owner sets before each pass (iterated in the main process)."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[tuple[int, int, int]]] = []
+
+    def __iter__(self):
+        return iter(self.batches)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+
+class ImageNetData:
+    sharded = True      # yields this rank's rows of each global batch
+    can_skip = True     # train_batches(start_batch=k) skips done batches without reading them
+
+    def __init__(self, tree: ImageTree, *, device: torch.device | str = "cpu", seed: int = 0, workers: int = 0,
+                 flip: bool = True, gpu_decode: bool | None = None, max_bad_fraction: float = MAX_BAD_FRACTION,
+                 default_size: int = 224) -> None:
+        self.tree, self.device, self.seed = tree, torch.device(device), seed
+        self.rank, self.world = env_rank()
+        self.gpu_decode = self.device.type == "cuda" if gpu_decode is None else gpu_decode
+        self.default_size = default_size
+        self.max_bad = max_bad_fraction * (len(tree.train) + len(tree.val))
+        self.bad_images: dict[str, str] = {}
+        self.info = DatasetInfo(name="imagenet", num_train=len(tree.train), num_eval=len(tree.val),
+                                num_classes=len(tree.classes), checksum=tree.checksum, verified=False)
+        self._mean = torch.tensor(MEAN, device=self.device).view(1, 3, 1, 1)
+        self._std = torch.tensor(STD, device=self.device).view(1, 3, 1, 1)
+        self._plans = {"train": _Plan(), "val": _Plan()}
+        self._loaders = {split: self._loader(split, samples, workers, flip)
+                         for split, samples in (("train", tree.train), ("val", tree.val))}
+
+    def _loader(self, split: str, samples, workers: int, flip: bool) -> DataLoader:
+        ds = JpegFiles(samples, train=split == "train", seed=self.seed, flip=flip, decode=not self.gpu_decode)
+        return DataLoader(ds, batch_sampler=self._plans[split], num_workers=workers,
+                          pin_memory=self.device.type == "cuda", persistent_workers=workers > 0,
+                          prefetch_factor=4 if workers > 0 else None,
+                          collate_fn=_collate_bytes if self.gpu_decode else None)
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        return self.info.num_train // batch_size
+
+    def _check_batch(self, batch_size: int) -> int:
+        if batch_size % self.world:
+            raise DataError(f"global batch {batch_size} does not split over {self.world} ranks; "
+                            f"set data.batch_size to a multiple of {self.world}")
+        if self.info.num_train < batch_size:
+            raise DataError(f"{self.tree.root / 'train'} has {self.info.num_train} images, fewer than one global "
+                            f"batch of {batch_size}; lower it with --set data.batch_size=N")
+        return batch_size // self.world
+
+    def train_batches(self, epoch: int, batch_size: int, generator: torch.Generator,
+                      image_size: int | None = None, start_batch: int = 0
+                      ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        self._check_batch(batch_size)
+        size = image_size or self.default_size
+        order = torch.randperm(self.info.num_train, generator=generator).tolist()
+        rows = _rank_slice(batch_size, self.rank, self.world)
+        self._plans["train"].batches = [
+            [(i, size, epoch) for i in order[s * batch_size:(s + 1) * batch_size][rows]]
+            for s in range(start_batch, self.steps_per_epoch(batch_size))]
+        for batch in self._loaders["train"]:
+            x, y = self._to_device(batch, size, epoch, train=True)
+            yield x, y
+
+    def eval_batches(self, batch_size: int, image_size: int | None = None
+                     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        size = image_size or self.default_size
+        mine = list(range(self.rank, self.info.num_eval, self.world))  # every image once over the ranks
+        per_rank = max(1, batch_size // self.world)
+        self._plans["val"].batches = [[(i, size, 0) for i in mine[s:s + per_rank]]
+                                      for s in range(0, len(mine), per_rank)]
+        for batch in self._loaders["val"]:
+            x, y = self._to_device(batch, size, 0, train=False)
+            keep = y != IGNORE_LABEL
+            if not bool(keep.all()):
+                x, y = x[keep], y[keep]
+            yield x, y
+
+    def _to_device(self, batch, size: int, epoch: int, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        data, labels, index = batch
+        if self.gpu_decode:
+            data, labels = self._decode_on_device(data, labels, index, size, epoch, train)
+        bad = (labels == IGNORE_LABEL).nonzero().flatten().tolist()
+        if bad:
+            self._report_bad([int(index[i]) for i in bad], train)
+        x = data.to(self.device, non_blocking=True).float().sub_(self._mean).div_(self._std)
+        return x, labels.to(self.device, non_blocking=True)
+
+    def _decode_on_device(self, data: list[torch.Tensor], labels, index, size, epoch, train):
+        out = []
+        labels = labels.clone()
+        for k, blob in enumerate(data):
+            try:
+                img = decode_jpeg(blob, mode=ImageReadMode.RGB, device=self.device)
+            except RuntimeError:
+                img, labels[k] = None, IGNORE_LABEL
+            if img is None:
+                out.append(torch.zeros((3, size, size), dtype=torch.uint8, device=self.device))
+            elif train:
+                out.append(train_transform(img, size, sample_generator(self.seed, epoch, int(index[k])),
+                                           self._loaders["train"].dataset.flip))
+            else:
+                out.append(eval_transform(img, size))
+        return torch.stack(out), labels
+
+    def _report_bad(self, indices: list[int], train: bool) -> None:
+        samples = self.tree.train if train else self.tree.val
+        for i in indices:
+            path = samples[i][0]
+            if path in self.bad_images:
+                continue
+            try:
+                decode_jpeg(read_file(path))
+                reason = "decoded in the main process but not in a worker"
+            except RuntimeError as exc:
+                reason = str(exc).splitlines()[0]
+            self.bad_images[path] = reason
+            print(f"warning: unreadable image {path} ({reason}); left out ({len(self.bad_images)} so far)",
+                  file=sys.stderr, flush=True)
+        if len(self.bad_images) > self.max_bad:
+            listed = "; ".join(f"{p} ({r})" for p, r in list(self.bad_images.items())[:5])
+            raise DataError(f"{len(self.bad_images)} unreadable images under {self.tree.root}, more than the "
+                            f"{self.max_bad:.1f} allowed: {listed}; re-extract or delete them")
+
+
+def _rank_slice(batch: int, rank: int, world: int) -> slice:
+    per = batch // world
+    return slice(rank * per, (rank + 1) * per)
+
+
+class SyntheticImageNet:
+    """Random images of the real shape and label range, made on the device: throughput only."""
+    sharded = True
+
+    def __init__(self, recipe, device: torch.device | str) -> None:
+        self.device = torch.device(device)
+        self.rank, self.world = env_rank()
+        self.num_classes = recipe.model.num_classes
+        self.default_size = recipe.data.image_size or 224
+        n_train = SYNTHETIC_TRAIN_BATCHES * recipe.data.batch_size
+        n_eval = SYNTHETIC_EVAL_BATCHES * recipe.data.eval_batch_size
+        self.info = DatasetInfo(name="imagenet-synthetic", num_train=n_train, num_eval=n_eval,
+                                num_classes=self.num_classes, checksum="synthetic", verified=False, synthetic=True)
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        return self.info.num_train // batch_size
+
+    def _batch(self, n: int, size: int, g: torch.Generator):
+        x = torch.randn((n, 3, size, size), generator=g, device=self.device)
+        y = torch.randint(0, self.num_classes, (n,), generator=g, device=self.device)
+        return x, y
+
+    def train_batches(self, epoch, batch_size, generator, image_size=None):
+        g = torch.Generator(device=self.device).manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator)))
+        for _ in range(self.steps_per_epoch(batch_size)):
+            yield self._batch(batch_size // self.world, image_size or self.default_size, g)
+
+    def eval_batches(self, batch_size, image_size=None):
+        g = torch.Generator(device=self.device).manual_seed(self.rank)
+        for _ in range(SYNTHETIC_EVAL_BATCHES):
+            yield self._batch(max(1, batch_size // self.world), image_size or self.default_size, g)
+
+
+def make(recipe, *, device, data_dir=None, synthetic=False, seed: int = 0):
+    if synthetic:
+        if data_dir is not None:
+            raise DataError("pass either --data DIR or --synthetic, not both")
+        return SyntheticImageNet(recipe, device)
+    if data_dir is None:
+        raise DataError("ImageNet needs --data DIR (train/<wnid>/*.JPEG, val/<wnid>/*.JPEG), "
+                        "or --synthetic for a throughput-only run")
+    tree = scan_tree(Path(data_dir))
+    if len(tree.classes) != recipe.model.num_classes:
+        print(f"note: {data_dir} has {len(tree.classes)} classes; the model's head is sized from the recipe "
+              f"({recipe.model.num_classes}); set --set model.num_classes={len(tree.classes)} to match",
+              file=sys.stderr)
+    return ImageNetData(tree, device=device, seed=seed, workers=recipe.data.workers, flip=recipe.data.flip,
+                        default_size=recipe.data.eval_size or recipe.data.image_size or 224)

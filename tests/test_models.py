@@ -1,0 +1,108 @@
+"""Model zoo: every model trains at 32×32 and at another size; parameter counts; concat pooling."""
+import pytest
+import torch
+from torch import nn
+
+from repro.recipes import ModelSpec
+from repro.train.models import (MODELS, Airbench94Net, ConcatPool2d, build_model, count_parameters)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    # the CI box is shared: one thread is faster than two contended ones for these tiny models
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+SMALL = {  # narrow versions so forward/backward stays fast on CPU; the layer structure is the real one
+    "preact_resnet18": ModelSpec(name="preact_resnet18", num_classes=10, width=8, concat_pool=True),
+    "wide_resnet": ModelSpec(name="wide_resnet", num_classes=10, width=8, depth=16),
+    "resnet9": ModelSpec(name="resnet9", num_classes=10, width=8),
+    "airbench94": ModelSpec(name="airbench94", num_classes=10, width=8),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+@pytest.mark.parametrize("size", [32, 48])
+def test_forward_backward_at_two_sizes(name, size):
+    torch.manual_seed(0)
+    model = build_model(SMALL[name]).to(memory_format=torch.channels_last)
+    x = torch.randn(4, 3, size, size).contiguous(memory_format=torch.channels_last)
+    y = torch.tensor([0, 1, 2, 3])
+    logits = model(x)
+    assert logits.shape == (4, 10)
+    nn.functional.cross_entropy(logits, y).backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert any(g.abs().sum() > 0 for g in grads)
+
+
+def test_all_cifar_models_registered_beside_digits():
+    assert {"digits_net", "preact_resnet18", "wide_resnet", "resnet9", "airbench94"} <= set(MODELS)
+    with pytest.raises(ValueError, match="unknown model 'resnet1000'"):
+        build_model(ModelSpec(name="resnet1000", num_classes=10))
+
+
+def test_preact_resnet18_parameter_count():
+    concat = build_model(ModelSpec(name="preact_resnet18", num_classes=10, width=64, concat_pool=True))
+    plain = build_model(ModelSpec(name="preact_resnet18", num_classes=10, width=64, concat_pool=False))
+    assert count_parameters(concat) == 11_177_290          # ≈ 11.2 M, as the issue expects
+    # concat pooling doubles the head input: 512 more inputs × 10 classes
+    assert count_parameters(concat) - count_parameters(plain) == 512 * 10
+
+
+@pytest.mark.parametrize("spec,expected", [
+    (ModelSpec(name="wide_resnet", num_classes=10, width=96, depth=22), 9_658_458),   # fast.ai's wrn_22
+    (ModelSpec(name="resnet9", num_classes=10, width=64), 6_573_120),
+    (ModelSpec(name="airbench94", num_classes=10, width=64), 1_972_792),
+])
+def test_reference_parameter_counts(spec, expected):
+    assert count_parameters(build_model(spec)) == expected
+
+
+def test_concat_pooling_doubles_the_head_input():
+    x = torch.randn(2, 7, 5, 5)
+    pooled = ConcatPool2d()(x)
+    assert pooled.shape == (2, 14)
+    assert torch.allclose(pooled[:, :7], x.mean(dim=(2, 3)))
+    assert torch.allclose(pooled[:, 7:], x.amax(dim=(2, 3)))
+    for name in ("preact_resnet18", "resnet9", "airbench94", "wide_resnet"):
+        base = ModelSpec(name=name, num_classes=10, width=8, depth=10)
+        plain = build_model(base)
+        concat = build_model(ModelSpec(name=name, num_classes=10, width=8, depth=10, concat_pool=True))
+        head_plain = [m for m in plain.modules() if isinstance(m, nn.Linear)][-1]
+        head_concat = [m for m in concat.modules() if isinstance(m, nn.Linear)][-1]
+        assert head_concat.in_features == 2 * head_plain.in_features, name
+
+
+def test_wide_resnet_depth_and_width():
+    shallow = build_model(ModelSpec(name="wide_resnet", num_classes=10, width=8, depth=10))
+    deep = build_model(ModelSpec(name="wide_resnet", num_classes=10, width=8, depth=34))
+    blocks = lambda m: sum(1 for mod in m.modules() if type(mod).__name__ == "PreActBlock")  # noqa: E731
+    assert blocks(shallow) == 3 and blocks(deep) == 15
+    wider = build_model(ModelSpec(name="wide_resnet", num_classes=10, width=16, depth=10))
+    assert count_parameters(wider) > 3 * count_parameters(shallow)
+    with pytest.raises(ValueError, match="6·n \\+ 4"):
+        build_model(ModelSpec(name="wide_resnet", num_classes=10, width=8, depth=20))
+
+
+def test_airbench_batchnorm_scale_is_frozen():
+    model = build_model(ModelSpec(name="airbench94", num_classes=10, width=8))
+    frozen = [p for p in model.parameters() if not p.requires_grad]
+    assert frozen and all(torch.all(p == 1) for p in frozen)
+
+
+def test_airbench_whitening_decorrelates_patches():
+    torch.manual_seed(0)
+    # correlated channels: the whitened 2×2 patches must come out (nearly) uncorrelated, unit variance
+    base = torch.randn(64, 1, 16, 16)
+    images = torch.cat([base, 0.8 * base + 0.2 * torch.randn_like(base), torch.randn_like(base)], dim=1)
+    model = Airbench94Net(width=8, num_classes=10, concat_pool=False)
+    model.init_whitening(images, eps=0.0)
+    out = nn.functional.conv2d(images - images.mean(dim=(0, 2, 3), keepdim=True), model.whiten.weight[:12])
+    flat = out.permute(0, 2, 3, 1).reshape(-1, 12)
+    cov = flat.T @ flat / flat.shape[0]
+    assert torch.allclose(cov, torch.eye(12), atol=0.08)
+    assert torch.equal(model.whiten.weight[12:], -model.whiten.weight[:12])
