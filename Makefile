@@ -39,6 +39,32 @@ bench: $(STAMP)
 leaderboard: $(STAMP)
 	$(REPRO) report --results $(RESULTS) --out $(SITE)
 
+# -- the pinned image (docker/Dockerfile) and the GPU reproductions in it ---------------------------
+# Each target checks for docker (and GPUs) with the system Python first: when something is missing it
+# says what and how to run on the CPU instead, exits non-zero, and builds or writes nothing.
+IMAGE ?= repro:latest
+RUNS ?= 5
+CIFAR_DATA ?= data/cifar10
+IMAGENET_DATA ?= data/imagenet
+
+image:
+	@$(PYTHON) -m repro.launch.preflight --docker --target image
+	@$(MAKE) --no-print-directory install
+	$(PY) -m repro.launch.reproduce --image $(IMAGE) --rebuild image
+
+# The fast.ai 2018 CIFAR-10 recipe and the modern one, RUNS seeds each, all GPUs, then the leaderboard.
+reproduce-cifar:
+	@$(PYTHON) -m repro.launch.preflight --docker --gpu --target reproduce-cifar
+	@$(MAKE) --no-print-directory install
+	$(PY) -m repro.launch.reproduce --image $(IMAGE) cifar --data $(CIFAR_DATA) --results $(RESULTS) --runs $(RUNS)
+	$(REPRO) report --results $(RESULTS) --out $(SITE)
+
+reproduce-imagenet:
+	@$(PYTHON) -m repro.launch.preflight --docker --gpu --data $(IMAGENET_DATA) --target reproduce-imagenet
+	@$(MAKE) --no-print-directory install
+	$(PY) -m repro.launch.reproduce --image $(IMAGE) imagenet --data $(IMAGENET_DATA) --results $(RESULTS) --runs $(RUNS)
+	$(REPRO) report --results $(RESULTS) --out $(SITE)
+
 clean:
 	rm -rf $(RESULTS) $(SITE) .pytest_cache .benchmarks build *.egg-info
 

@@ -145,6 +145,18 @@ def test_augmentation_is_seeded_and_keeps_labels_aligned(cifar_dir, loader):
         assert torch.equal(label_of(x), y)
 
 
+@pytest.mark.parametrize("loader", ["device", "dataloader"])
+def test_resuming_mid_epoch_gives_the_remaining_batches(cifar_dir, loader):
+    r = recipe(**{"data.crop_padding": 2, "data.flip": True, "data.cutout": 4, "data.loader": loader})
+    data = cifar.make(r, device="cpu", data_dir=cifar_dir)
+    full, gen_full = list(data.train_batches(1, 5, g := torch.Generator().manual_seed(9))), g.get_state()
+    rest = list(data.train_batches(1, 5, g2 := torch.Generator().manual_seed(9), start_batch=2))
+    assert len(rest) == 2
+    for (x1, y1), (x2, y2) in zip(full[2:], rest):
+        assert torch.equal(x1, x2) and torch.equal(y1, y2)
+    assert torch.equal(gen_full, g2.get_state())                           # the next epoch starts the same
+
+
 def test_crop_flip_cutout_geometry():
     x = torch.arange(2 * 3 * 6 * 6, dtype=torch.float32).reshape(2, 3, 6, 6).to(torch.uint8)
     zeros = torch.zeros(2, 3, 1, 1)

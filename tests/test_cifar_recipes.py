@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from repro import api
-from repro.cli import build_parser
+from repro.cli import build_parser, main
 from repro.harness import store
 from repro.recipes import RECIPES, get_recipe
 from repro.train.data import cifar
@@ -88,19 +88,24 @@ def only_run(tmp_path, name="cifar-airbench") -> store.RunRecord:
     return runs[0]
 
 
+@pytest.mark.slow  # a fresh process: ~10 s of torch import on a loaded 2-core box
 def test_cli_trains_on_cifar_format_data(cifar_dir, tmp_path):
+    # batch 25 instead of 1024, so a peak LR scaled down with it (the recipe's 1.5 is for 1024)
     proc = cli(["cifar", "--recipe", "cifar-airbench", "--data", str(cifar_dir), "--epochs", "4",
-                "--set", "data.batch_size=25", "--set", "model.width=16", "--json"], tmp_path)
+                "--set", "data.batch_size=25", "--set", "model.width=16", "--set", "optim.peak_lr=0.4",
+                "--json"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [line["epoch"] for line in lines if line["type"] == "epoch"] == [1, 2, 3, 4]
     run = only_run(tmp_path)
     d = run.data
     assert d["status"] == "finished" and d["task"] == "cifar10"
-    assert d["synthetic_data"] is False and d["data_verified"] is False    # generated files: not the official md5s
+    # generated files do not have the official MD5s: unverified, but real (not synthetic) data
+    assert d["synthetic_data"] is False and d["data_verified"] is False
     assert d["provenance"]["dataset"]["name"] == "cifar10"
     assert d["provenance"]["dataset"]["checksum"].startswith("sha256:")
     assert d["config"]["model"]["width"] == 16 and d["config"]["epochs"] == 4
+    assert d["config"]["optim"]["peak_lr"] == 0.4
     assert d["published"]["source"] == "https://arxiv.org/abs/2404.00498"
     losses = [e["train_loss"] for e in d["outcome"]["epochs"]]
     assert losses[-1] < losses[0] * 0.9, losses                            # loss falls
@@ -111,21 +116,23 @@ def test_cli_trains_on_cifar_format_data(cifar_dir, tmp_path):
     assert (run.path / "cost.json").exists()
 
 
-def test_cli_trains_on_synthetic_data(tmp_path):
-    proc = cli(["cifar", "--recipe", "cifar-airbench", "--synthetic", "--epochs", "2",
-                "--set", "data.batch_size=16", "--set", "model.width=8"], tmp_path,
-               REPRO_SYNTHETIC_IMAGES="48")
-    assert proc.returncode == 0, proc.stderr
+def test_cli_trains_on_synthetic_data(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REPRO_SYNTHETIC_IMAGES", "48")
+    rc = main(["cifar", "--recipe", "cifar-airbench", "--synthetic", "--epochs", "2",
+               "--set", "data.batch_size=16", "--set", "model.width=8", "--device", "cpu", "--results", str(tmp_path / "results")])
+    assert rc == 0, capsys.readouterr().err
     d = only_run(tmp_path).data
     assert d["status"] == "finished" and d["synthetic_data"] is True and d["data_verified"] is False
     assert d["provenance"]["dataset"]["num_train"] == 48
     assert len(d["outcome"]["epochs"]) == 2
+    assert "epoch   2/2" in capsys.readouterr().out
 
 
-def test_cli_without_data_says_what_to_pass(tmp_path):
-    proc = cli(["cifar", "--recipe", "cifar-airbench", "--epochs", "1"], tmp_path)
-    assert proc.returncode != 0
-    assert "--data DIR" in proc.stdout + proc.stderr and "--synthetic" in proc.stdout + proc.stderr
+def test_cli_without_data_says_what_to_pass(tmp_path, capsys):
+    rc = main(["cifar", "--recipe", "cifar-airbench", "--epochs", "1", "--device", "cpu",
+               "--results", str(tmp_path / "results")])
+    err = capsys.readouterr().err
+    assert rc == 1 and "--data DIR" in err and "--synthetic" in err
 
 
 def train_in_process(tmp_path, cifar_dir, name, **overrides):

@@ -88,21 +88,73 @@ def test_wide_resnet_depth_and_width():
         build_model(ModelSpec(name="wide_resnet", num_classes=10, width=8, depth=20))
 
 
-def test_airbench_batchnorm_scale_is_frozen():
+def test_airbench_frozen_parameters():
     model = build_model(ModelSpec(name="airbench94", num_classes=10, width=8))
-    frozen = [p for p in model.parameters() if not p.requires_grad]
-    assert frozen and all(torch.all(p == 1) for p in frozen)
+    bn_scales = [m.weight for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert bn_scales and all(not p.requires_grad and torch.all(p == 1) for p in bn_scales)
+    assert not model.whiten.weight.requires_grad and model.whiten.bias.requires_grad
+
+
+def correlated_images(n=64, size=16):
+    torch.manual_seed(0)
+    base = torch.randn(n, 1, size, size)
+    return torch.cat([base, 0.8 * base + 0.2 * torch.randn_like(base), torch.randn_like(base)], dim=1)
 
 
 def test_airbench_whitening_decorrelates_patches():
-    torch.manual_seed(0)
-    # correlated channels: the whitened 2×2 patches must come out (nearly) uncorrelated, unit variance
-    base = torch.randn(64, 1, 16, 16)
-    images = torch.cat([base, 0.8 * base + 0.2 * torch.randn_like(base), torch.randn_like(base)], dim=1)
+    images = correlated_images()
     model = Airbench94Net(width=8, num_classes=10, concat_pool=False)
     model.init_whitening(images, eps=0.0)
-    out = nn.functional.conv2d(images - images.mean(dim=(0, 2, 3), keepdim=True), model.whiten.weight[:12])
+    out = nn.functional.conv2d(images, model.whiten.weight[:12])
     flat = out.permute(0, 2, 3, 1).reshape(-1, 12)
-    cov = flat.T @ flat / flat.shape[0]
-    assert torch.allclose(cov, torch.eye(12), atol=0.08)
+    second_moment = flat.T @ flat / flat.shape[0]
+    assert torch.allclose(second_moment, torch.eye(12), atol=1e-3)     # whitened: identity second moment
     assert torch.equal(model.whiten.weight[12:], -model.whiten.weight[:12])
+
+
+def test_airbench_whitens_on_the_first_training_batch_only():
+    images = correlated_images()
+    model = Airbench94Net(width=8, num_classes=10, concat_pool=False)
+    model.eval()
+    model(images)
+    assert not bool(model.whitened)                                    # eval never initialises
+    model.train()
+    model(images)
+    assert bool(model.whitened)
+    reference = Airbench94Net(width=8, num_classes=10, concat_pool=False)
+    reference.init_whitening(images)
+    assert torch.allclose(model.whiten.weight, reference.whiten.weight, atol=1e-5)
+    first = model.whiten.weight.clone()
+    model(torch.randn(8, 3, 16, 16))
+    assert torch.equal(model.whiten.weight, first)                     # later batches leave it alone
+    resumed = Airbench94Net(width=8, num_classes=10, concat_pool=False)
+    resumed.load_state_dict(model.state_dict())
+    resumed.train()
+    resumed(torch.randn(8, 3, 16, 16))
+    assert torch.equal(resumed.whiten.weight, first)                   # a resumed run keeps its filters
+
+
+def test_airbench_batchnorm_shift_learns_64_times_faster():
+    """One SGD step (Nesterov momentum, weight decay) on the stored shift moves the effective shift exactly
+    as a plain BatchNorm's shift moves with a 64× learning rate."""
+    from repro.train.models import AirbenchBatchNorm
+    torch.manual_seed(0)
+    x = torch.randn(8, 4, 5, 5)
+    target = torch.randn(8, 4, 5, 5)
+    ours = AirbenchBatchNorm(4)
+    plain = nn.BatchNorm2d(4, eps=ours.eps, momentum=ours.momentum)
+    with torch.no_grad():
+        plain.bias.copy_(torch.randn(4))
+        ours.bias.copy_(plain.bias / ours.bias_scale)
+    plain.weight.requires_grad_(False)
+    assert torch.allclose(ours(x), plain(x), atol=1e-6)
+    lr, wd = 0.01, 5e-3
+    opt_ours = torch.optim.SGD([ours.bias], lr=lr, momentum=0.85, nesterov=True, weight_decay=wd)
+    opt_plain = torch.optim.SGD([plain.bias], lr=64 * lr, momentum=0.85, nesterov=True, weight_decay=wd / 64)
+    for _ in range(3):
+        for module, opt in ((ours, opt_ours), (plain, opt_plain)):
+            opt.zero_grad()
+            ((module(x) - target) ** 2).mean().backward()
+            opt.step()
+    assert torch.allclose(ours.bias * ours.bias_scale, plain.bias, atol=1e-5)
+    assert not torch.allclose(plain.bias, torch.zeros(4))

@@ -1,6 +1,6 @@
 import pytest
 
-from repro.pricing.gpu_names import normalize_gpu_name
+from repro.harness.gpu_names import normalize_gpu_name
 
 
 @pytest.mark.parametrize("reported, model", [

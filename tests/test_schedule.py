@@ -13,7 +13,7 @@ def test_one_cycle_shape():
     lr = s.lr(p)
     assert p[np.argmax(lr)] == pytest.approx(0.3)                      # peak at the stated fraction
     assert s.lr(0.0) == pytest.approx(0.1) and s.lr(0.3) == pytest.approx(2.0)
-    assert s.lr(0.8) == pytest.approx(0.1)                             # back to peak/div when the final phase starts
+    assert s.lr(0.8) == pytest.approx(0.1)                     # back to peak/div as the final phase starts
     assert s.lr(1.0) == pytest.approx(0.001)                           # ends at peak/final_div
     assert np.all(np.diff(lr[p <= 0.3]) > 0) and np.all(np.diff(lr[p >= 0.3]) < 0)
 

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from repro.harness.gpu_names import normalize_gpu_name
+
 SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|SESSION|COOKIE|PRIVATE)",
                          re.IGNORECASE)
 REDACTED = "[redacted]"
@@ -99,15 +101,9 @@ def hardware(device: str = "cpu", world_size: int = 1) -> dict[str, Any]:
     }
     if hw["accelerator"] == "cuda" and torch.cuda.is_available():
         name = torch.cuda.get_device_name(0)
-        hw.update(gpu_name=name, gpu_model=normalise_gpu_name(name),
+        hw.update(gpu_name=name, gpu_model=normalize_gpu_name(name),
                   gpu_count=max(world_size, 1) if world_size > 1 else torch.cuda.device_count())
     return hw
-
-
-def normalise_gpu_name(name: str) -> str:
-    """'Tesla V100-SXM2-16GB' → 'V100', 'NVIDIA H100 80GB HBM3' → 'H100', 'NVIDIA A100-SXM4-40GB' → 'A100'."""
-    m = re.search(r"\b([A-Z]{1,2}\d{2,4}[A-Z]?)\b", name.replace("-", " ").upper().replace("NVIDIA", ""))
-    return m.group(1) if m else name.strip()
 
 
 def software() -> dict[str, Any]:

@@ -168,14 +168,15 @@ class ContainerSpec:
 
 
 def recipe_container(docker_client, image: str, args: Iterable[str], *, results: Path,
-                     data: Path | None = None, gpus: bool = False, network: str | None = "none") -> ContainerSpec:
+                     data: Path | None = None, data_mode: str = "ro", gpus: bool = False,
+                     network: str | None = "none") -> ContainerSpec:
     """The container that runs `repro <args>` with results (and data) mounted and the image digest
     passed in for provenance. Results are written as the calling user when that is not root, so the
     files are theirs; as root, the image's own non-root user writes them."""
     results = results.resolve()
     mounts = [(str(results), "/results", "rw")]
     if data is not None:
-        mounts.append((str(data.resolve()), "/data", "rw"))
+        mounts.append((str(data.resolve()), "/data", data_mode))
     uid, gid = os.getuid(), os.getgid()
     return ContainerSpec(image=image, args=tuple(args), gpus=gpus, ipc_host=gpus, mounts=tuple(mounts),
                          env=((IMAGE_DIGEST_ENV, image_digest(docker_client, image)),),

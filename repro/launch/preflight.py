@@ -1,5 +1,5 @@
 """Checks run before `make image` / `make reproduce-*` touch anything: is there a Docker engine, is
-there an NVIDIA GPU the engine can use? Standard library only, so the Makefile can run it with the
+there an NVIDIA GPU, is the dataset there? Standard library only, so the Makefile can run it with the
 system Python before any virtualenv exists:
 
     python3 -m repro.launch.preflight --docker --gpu --target reproduce-cifar
@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_MISSING = 2
@@ -68,11 +69,22 @@ def gpu_problem() -> str | None:
     return None
 
 
-def problems(*, need_docker: bool, need_gpu: bool) -> list[str]:
+def data_problem(path: str) -> str | None:
+    """None when the dataset folder exists and is not empty."""
+    folder = Path(path)
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return (f"data: {path} is missing or empty; put the dataset there (ImageNet: an ImageFolder tree with "
+                f"train/ and val/) or point the Makefile at it, e.g. IMAGENET_DATA=/data/imagenet")
+    return None
+
+
+def problems(*, need_docker: bool, need_gpu: bool, data: str | None = None) -> list[str]:
     found = []
     if need_docker and (p := docker_problem()):
         found.append(p)
     if need_gpu and (p := gpu_problem()):
+        found.append(p)
+    if data is not None and (p := data_problem(data)):
         found.append(p)
     return found
 
@@ -91,9 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docker", action="store_true", help="require a reachable Docker engine")
     parser.add_argument("--gpu", action="store_true", help="require at least one NVIDIA GPU")
+    parser.add_argument("--data", metavar="DIR", help="require this dataset folder to exist and not be empty")
     parser.add_argument("--target", default="image", help="the make target asking, for the message")
     args = parser.parse_args(argv)
-    missing = problems(need_docker=args.docker, need_gpu=args.gpu)
+    missing = problems(need_docker=args.docker, need_gpu=args.gpu, data=args.data)
     if missing:
         print(report(args.target, missing), file=sys.stderr)
         return EXIT_MISSING

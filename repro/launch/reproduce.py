@@ -22,6 +22,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
+# CIFAR-10 is mounted writable so a recipe can fetch the official archive into it; ImageNet read-only.
+DATA_MODE = {"cifar": "rw", "imagenet": "ro"}
 DEFAULT_RECIPES = {
     "cifar": ("cifar-fastai-2018", "cifar-airbench"),   # the fast.ai DAWNBench 2018 entry and the modern one
     "imagenet": ("imagenet-fastai-2018",),
@@ -52,11 +54,13 @@ def reproduce(client, family: str, recipes: Sequence[str], *, image: str, data: 
               log: Callable[[str], None] = print) -> int:
     """Run every recipe of `family` in `image`; returns the first non-zero container status, else 0."""
     worst = EXIT_OK
-    data.mkdir(parents=True, exist_ok=True)   # a recipe may download its dataset into it
+    mode = DATA_MODE.get(family, "ro")
+    if mode == "rw":
+        data.mkdir(parents=True, exist_ok=True)
     for recipe in recipes:
         spec = docker_run.recipe_container(client, image, recipe_args(family, recipe, runs=runs, seed=seed,
                                                                       extra=extra),
-                                           results=results, data=data, gpus=gpus)
+                                           results=results, data=data, data_mode=mode, gpus=gpus)
         docker_run.prepare_results_dir(client, spec, results)
         log(f"$ {spec.command_line()}")
         status = docker_run.run_container(client, spec, log=log)

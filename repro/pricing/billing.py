@@ -19,7 +19,7 @@ from typing import Any
 
 from repro.harness.store import COST_FILE, RUN_FILE, SCHEMA_VERSION, atomic_write_json, read_json
 from repro.pricing.catalog import DEFAULT_MAX_AGE_DAYS, MARKETS, Offer, Snapshot, load_snapshot
-from repro.pricing.gpu_names import normalize_gpu_name
+from repro.harness.gpu_names import normalize_gpu_name
 from repro.pricing.rules import format_usd, rule_for, usd_for_seconds
 
 

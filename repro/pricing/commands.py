@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 
 from repro.pricing.catalog import DEFAULT_MAX_AGE_DAYS, MARKETS, SNAPSHOT_ENV, load_snapshot
-from repro.pricing.gpu_names import normalize_gpu_name
+from repro.harness.gpu_names import normalize_gpu_name
 from repro.pricing.update import DEFAULT_SOURCES, SOURCE_NAMES, UpdateOptions, update_snapshot
 
 EXIT_OK = 0

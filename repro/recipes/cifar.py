@@ -9,7 +9,8 @@ pct_start = (1 - pct/100) / 2, final_phase = pct/100, div = div, final_div = 100
 """
 from repro.recipes.base import DataSpec, ModelSpec, OptimSpec, Recipe, ScheduleSpec
 
-# the submitted metrics.tsv files; the command lines are in fastai/imagenet-fast cifar10/dawn_submission/README.md
+# the submitted metrics.tsv files; the command lines are in fastai/imagenet-fast,
+# cifar10/dawn_submission/README.md
 DAWNBENCH_ENTRIES = "https://github.com/stanford-futuredata/dawn-bench-entries/blob/master/CIFAR10/train/"
 
 CIFAR_FASTAI_2018 = Recipe(
@@ -40,8 +41,8 @@ CIFAR_WIDE_8GPU = Recipe(
     name="cifar-wide-8gpu",
     task="cifar10",
     description="fast.ai's wide ResNet (wrn_22: depth 22, widening factor 6) on 8 GPUs with NCCL, 128 "
-                "images per GPU, one-cycle over 50 epochs as in the submission README's command (div 50, final 15 % "
-                "down to 1/5000), fp16; the submitted log itself shows a 40-epoch run.",
+                "images per GPU, one-cycle over 50 epochs as in the submission README's command (div 50, "
+                "final 15 % down to 1/5000), fp16; the submitted log itself shows a 40-epoch run.",
     model=ModelSpec(name="wide_resnet", num_classes=10, width=96, depth=22),
     data=DataSpec(name="cifar10", batch_size=1024, eval_batch_size=1024, flip=True, crop_padding=4),
     optim=OptimSpec(name="sgd", peak_lr=1.3, weight_decay=2e-4, nesterov=False),
@@ -67,9 +68,11 @@ AIRBENCH_WEIGHT_DECAY = 0.0153 / (1 + 1 / (1 - 0.85)) / AIRBENCH_PEAK_LR
 CIFAR_AIRBENCH = Recipe(
     name="cifar-airbench",
     task="cifar10",
-    description="airbench94-style net (patch-whitening stem, 64/256/256 conv groups, GELU, frozen BN scale), "
-                "batch 1024, 10 epochs, LR 0.2→1→0.07 of the peak (warm-up 23 %), Nesterov momentum 0.85, "
-                "label smoothing 0.2, flip + 2-px translate, flip TTA, fp16.",
+    description="airbench94 net (patch-whitening stem set from the first batch, 64/256/256 conv groups, "
+                "GELU, frozen BN scale, BN shift at 64× LR), batch 1024, 10 epochs, LR 0.2→1→0.07 of the "
+                "peak (warm-up 23 %), Nesterov momentum 0.85, label smoothing 0.2, flip + 2-px translate, "
+                "flip TTA, fp16. Not (yet) airbench's: lookahead averaging, whitening bias frozen after "
+                "3 epochs, translate TTA, 9.9 epochs.",
     model=ModelSpec(name="airbench94", num_classes=10, width=64),
     data=DataSpec(name="cifar10", batch_size=1024, eval_batch_size=2000, flip=True, crop_padding=2),
     optim=OptimSpec(name="sgd", peak_lr=AIRBENCH_PEAK_LR, weight_decay=AIRBENCH_WEIGHT_DECAY, nesterov=True,

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from repro.harness.store import atomic_write_text, list_runs
+from repro.harness.store import atomic_write_text
+from repro.report.collect import Collected, collect_runs, forget_manifest, write_manifest
 from repro.report.format import FILTERS
 from repro.report.history import build_history
 from repro.report.leaderboard import build_task_boards
 from repro.report.plots import history_svg, write_task_plots
 from repro.report.reference import published_by_task
 from repro.report.run_page import write_run_pages
-from repro.report.runs import summarize_run
 
 INDEX_SCHEMA_VERSION = 1
 STATIC_DIR = Path(__file__).parent / "static"
@@ -52,16 +53,14 @@ def _snapshot_info(snapshot_path: Path | None) -> dict | None:
 
 
 def _collect(results_dir: Path, snapshot_path: Path | None,
-             published: dict[str, list[dict]] | None) -> tuple[dict, list[dict]]:
+             published: dict[str, list[dict]] | None,
+             site_dir: Path | None = None) -> tuple[dict, Collected]:
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise ReportError(f"results directory {results_dir} does not exist; run a recipe first "
                           "(`repro digits`) or pass --results DIR")
-    errors: list[str] = []
-    records = list_runs(results_dir, errors=errors)
-    pairs = [(summarize_run(r, results_dir, errors), r.data) for r in records]
-    pairs.sort(key=lambda p: (p[0]["started_at"] or "", p[0]["run_id"]))
-    runs = [p[0] for p in pairs]
+    collected = collect_runs(results_dir, site_dir)
+    runs = collected.runs
     published = published_by_task() if published is None else published
     context = {
         "schema_version": INDEX_SCHEMA_VERSION,
@@ -70,12 +69,12 @@ def _collect(results_dir: Path, snapshot_path: Path | None,
         "run_count": len(runs),
         "snapshot": _snapshot_info(snapshot_path),
         "price_snapshot_ids": sorted({r["snapshot_id"] for r in runs if r["snapshot_id"]}),
-        "errors": errors,
+        "errors": collected.errors,
         "tasks": build_task_boards(runs, published),
         "history": build_history(runs),
         "runs": runs,
     }
-    return context, [p[1] for p in pairs]
+    return context, collected
 
 
 def build_context(results_dir: Path, snapshot_path: Path | None = None,
@@ -97,6 +96,13 @@ def index_data(context: dict) -> dict:
     return public
 
 
+def _publish(path: Path, text: str) -> None:
+    """Replace a top-level page atomically (a reader never sees half of it), readable by a web
+    server (the temp file behind the atomic write is created private)."""
+    atomic_write_text(path, text)
+    os.chmod(path, 0o644)
+
+
 def _copy_static(out_dir: Path) -> None:
     target = out_dir / "static"
     target.mkdir(parents=True, exist_ok=True)
@@ -109,7 +115,7 @@ def _write_history_plots(context: dict, out_dir: Path) -> None:
     for number, series in enumerate(context["history"], start=1):
         if sum(1 for v in series["versions"] if v["olympic_mean_s"] is not None) >= 2:
             name = f"plots/history-{number}.svg"
-            atomic_write_text(out_dir / name, history_svg(series))
+            (out_dir / name).write_text(history_svg(series), encoding="utf-8")
             series["svg"] = name
 
 
@@ -119,7 +125,8 @@ def build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None = No
 
     `published` replaces the shipped reference rows (tests pass their own)."""
     out_dir = Path(out_dir)
-    context, run_data = _collect(results_dir, snapshot_path, published)
+    context, collected = _collect(results_dir, snapshot_path, published,
+                                  out_dir if out_dir.is_dir() else None)
     try:
         (out_dir / "plots").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -129,10 +136,12 @@ def build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None = No
     _copy_static(out_dir)
     write_task_plots(context, out_dir)
     _write_history_plots(context, out_dir)
-    write_run_pages(context["runs"], run_data, out_dir)
-    atomic_write_text(out_dir / "history.html",
-                      env.get_template("history.html.j2").render(ctx=context, root=""))
-    atomic_write_text(out_dir / "index.json", json.dumps(index_data(context), separators=(",", ":")))
+    forget_manifest(out_dir)
+    write_run_pages(context["runs"], collected.stale, out_dir)
+    write_manifest(out_dir, collected)
+    _publish(out_dir / "history.html",
+             env.get_template("history.html.j2").render(ctx=context, root=""))
+    _publish(out_dir / "index.json", json.dumps(index_data(context), separators=(",", ":")))
     index = out_dir / "index.html"
-    atomic_write_text(index, env.get_template("index.html.j2").render(ctx=context, root=""))
+    _publish(index, env.get_template("index.html.j2").render(ctx=context, root=""))
     return index

@@ -1,9 +1,9 @@
 """matplotlib (Agg) → SVG for the aggregate figures: time-vs-cost Pareto front per task and time to
 target across code versions. (Per-run curves are drawn by repro.report.run_charts.)
 
-Each data series is drawn with a `gid`, which the SVG backend writes as the id of the series' <g>
-element; every data point is one marker (<use>) inside it, so a test can count the points the data
-says. Text stays text (svg.fonttype none) and ids are salted with a fixed string so the same data
+Each set of data points is one scatter drawn with a `gid`, which the SVG backend writes as the id of
+its <g> element; inside it every point is one <use> (or one <path> when there are few), so a test
+can count the points the data says. Connecting lines are separate artists with their own ids. Text stays text (svg.fonttype none) and ids are salted with a fixed string so the same data
 gives the same file.
 """
 from __future__ import annotations
@@ -16,7 +16,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
-from repro.harness.store import atomic_write_text  # noqa: E402
 from repro.report.format import to_decimal  # noqa: E402
 
 STYLE = {"svg.fonttype": "none", "svg.hashsalt": "repro-report", "font.size": 9,
@@ -70,8 +69,10 @@ def pareto_svg(board: dict, market: str) -> str:
         ax.scatter([p[0] for p in points], [p[1] for p in points], s=22, color="#0b5cad",
                    label="measured entries", gid="points", zorder=3)
         front = pareto_front(points)
-        ax.plot([p[0] for p in front], [p[1] for p in front], "-o", color="#c2410c", lw=1.2,
-                ms=5, mfc="none", label="Pareto front", gid="pareto-front", zorder=4)
+        ax.plot([p[0] for p in front], [p[1] for p in front], "-", color="#c2410c", lw=1.2,
+                gid="pareto-front-line", zorder=4)
+        ax.scatter([p[0] for p in front], [p[1] for p in front], s=60, facecolors="none",
+                   edgecolors="#c2410c", label="Pareto front", gid="pareto-front", zorder=4)
         if published:
             ax.scatter([p[0] for p in published], [p[1] for p in published], s=30,
                        marker="D", facecolors="none", edgecolors="#666", label="published",
@@ -97,7 +98,7 @@ def write_task_plots(context: dict, out_dir: Path) -> None:
         if market is None:
             continue
         name = f"plots/pareto-{board['task']}.svg"
-        atomic_write_text(Path(out_dir) / name, pareto_svg(board, market))
+        (Path(out_dir) / name).write_text(pareto_svg(board, market), encoding="utf-8")
         board["pareto_svg"] = name
         board["pareto_market"] = market
 
@@ -114,11 +115,12 @@ def history_svg(series: dict) -> str:
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.4, 2.8))
         ax.errorbar(xs, ys, yerr=[lows, highs], fmt="none", ecolor="#999", capsize=3)
-        ax.plot(xs, ys, "-o", ms=4, color="#0b5cad", gid="history-mean")
+        ax.plot(xs, ys, "-", color="#0b5cad", gid="history-line")
+        ax.scatter(xs, ys, s=20, color="#0b5cad", gid="history-mean", zorder=3)
         bad = [(x, v["olympic_mean_s"]) for x, v in zip(xs, versions) if v["regression"]]
         if bad:
-            ax.plot([b[0] for b in bad], [b[1] for b in bad], "x", ms=9, mew=2,
-                    color="#a4251b", gid="regressions", label="regression")
+            ax.scatter([b[0] for b in bad], [b[1] for b in bad], s=80, marker="x",
+                       color="#a4251b", gid="regressions", label="regression", zorder=4)
             ax.legend(loc="best", fontsize=8)
         ax.set_xticks(xs, [(v["git_sha"] or "?")[:8] for v in versions], rotation=30)
         ax.set_ylabel("time to target (s)")

@@ -1,9 +1,8 @@
 """One page per run: curves, schedules, epochs, cost rows, provenance, and the run's own files
 copied beside it so the page works as plain files offline.
 
-A run page is a pure function of its run directory, so it is redrawn only when a file in that
-directory changed (or this renderer did): re-rendering a 10,000-run tree after one new run touches
-one page. A cold build spreads the pages over the machine's cores.
+A run page is a pure function of its run directory; repro.report.collect decides which pages are
+stale, and a cold build spreads them over the machine's cores.
 """
 from __future__ import annotations
 
@@ -14,15 +13,13 @@ import shlex
 import shutil
 from pathlib import Path
 
-from repro.harness.store import COST_FILE, METRICS_FILE, MLLOG_FILE, RUN_FILE
+from repro.harness.store import RUN_FILE, read_json
+from repro.report.collect import RUN_FILES
 from repro.report.run_charts import curves_svg, schedule_svg
 
-RUN_FILES = (RUN_FILE, COST_FILE, METRICS_FILE, MLLOG_FILE)
-FINGERPRINT_FILE = ".rendered-from"
-RENDERER_VERSION = "1"  # bump when the run page or its charts change: every page is redrawn
 PARALLEL_THRESHOLD = 400  # below this many pages, starting worker processes costs more than it saves
 
-_JOBS: tuple[list[dict], list[dict], Path] | None = None  # shared with forked workers
+_JOBS: tuple[list[dict], Path] | None = None  # shared with forked workers
 
 
 def flatten(value, prefix: str = "") -> list[tuple[str, str]]:
@@ -40,32 +37,17 @@ def flatten(value, prefix: str = "") -> list[tuple[str, str]]:
     return rows
 
 
-def fingerprint(source_dir: Path) -> str:
-    """What the page was rendered from: size and mtime of each run file, and the renderer version.
-    The harness and pricing replace files atomically, so any rewrite changes the mtime."""
-    parts = [RENDERER_VERSION]
-    for name in RUN_FILES:
-        try:
-            st = os.stat(source_dir / name)
-            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
-        except FileNotFoundError:
-            parts.append(f"{name}:-")
-    return "|".join(parts)
-
-
 def _write(path: Path, text: str) -> None:
-    # Site files are regenerated from results at will; a crash mid-build leaves a stale
-    # fingerprint-less page that the next build redraws, so no fsync per file.
+    # Run pages are regenerated from results at will and the manifest that vouches for them is
+    # written last, so a crash mid-build costs a redraw, not a wrong page: no fsync per file.
     path.write_text(text, encoding="utf-8")
 
 
-def render_run_page(template, run: dict, run_data: dict, out_dir: Path) -> Path:
+def render_run_page(template, run: dict, out_dir: Path) -> Path:
+    source_dir = Path(run["source_dir"])
+    run_data = read_json(source_dir / RUN_FILE)
     page_dir = Path(out_dir) / run["page_dir"]
     page_dir.mkdir(parents=True, exist_ok=True)
-    marker = page_dir / FINGERPRINT_FILE
-    marker.unlink(missing_ok=True)
-    source_dir = Path(run["source_dir"])
-    stamp = fingerprint(source_dir)
     files = []
     for name in RUN_FILES:
         if (source_dir / name).is_file():
@@ -84,44 +66,30 @@ def render_run_page(template, run: dict, run_data: dict, out_dir: Path) -> Path:
         provenance=flatten(run_data.get("provenance") or {}),
         config_json=json.dumps(run_data.get("config"), indent=2, sort_keys=True, default=str),
         has_plots=bool(epochs)))
-    _write(marker, stamp)
     return page
-
-
-def _is_current(run: dict, out_dir: Path) -> bool:
-    page_dir = out_dir / run["page_dir"]
-    try:
-        rendered = (page_dir / FINGERPRINT_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return False
-    return rendered == fingerprint(Path(run["source_dir"])) and (page_dir / "index.html").is_file()
 
 
 def _render_chunk(indices: list[int]) -> int:
     from repro.report.build import make_environment
-    runs, run_data, out_dir = _JOBS
+    runs, out_dir = _JOBS
     template = make_environment().get_template("run.html.j2")
     for i in indices:
-        render_run_page(template, runs[i], run_data[i], out_dir)
+        render_run_page(template, runs[i], out_dir)
     return len(indices)
 
 
-def write_run_pages(runs: list[dict], run_data: list[dict], out_dir: Path) -> dict:
-    """Render every run page whose run files changed since it was last rendered.
-    Returns counts: {"rendered": n, "unchanged": m}."""
+def write_run_pages(runs: list[dict], stale: list[int], out_dir: Path) -> None:
+    """Render the pages of runs[i] for i in stale, in worker processes when there are many."""
     global _JOBS
-    out_dir = Path(out_dir)
-    pending = [i for i, run in enumerate(runs) if not _is_current(run, out_dir)]
-    _JOBS = (runs, run_data, out_dir)
+    _JOBS = (runs, Path(out_dir))
     try:
         workers = min(os.cpu_count() or 1, 8)
-        if len(pending) >= PARALLEL_THRESHOLD and workers > 1 and \
+        if len(stale) >= PARALLEL_THRESHOLD and workers > 1 and \
                 "fork" in multiprocessing.get_all_start_methods():
-            chunks = [pending[k::workers] for k in range(workers)]
+            chunks = [stale[k::workers] for k in range(workers)]
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 pool.map(_render_chunk, chunks)
-        elif pending:
-            _render_chunk(pending)
+        elif stale:
+            _render_chunk(stale)
     finally:
         _JOBS = None
-    return {"rendered": len(pending), "unchanged": len(runs) - len(pending)}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-
 from repro.harness.store import COST_FILE, StoreError, RunRecord, read_json
 from repro.report.format import hardware_label
 
@@ -21,6 +20,12 @@ def slug(text: str) -> str:
     """A file-name-safe form of a run directory name."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")
     return cleaned or "run"
+
+
+def page_dir_for(run_dir: Path) -> str:
+    """Where a run's page goes in the site. list_runs finds runs at results/<recipe>/<run>/, so
+    these two names identify the run."""
+    return f"runs/{slug(run_dir.parent.name)}/{slug(run_dir.name)}"
 
 
 def cost_key(row: dict) -> str:
@@ -55,7 +60,7 @@ def _cost_rows(cost: dict) -> list[dict]:
     return rows
 
 
-def summarize_run(record: RunRecord, results_dir: Path, errors: list[str]) -> dict:
+def summarize_run(record: RunRecord, errors: list[str]) -> dict:
     """The report's view of one run. A damaged cost.json is reported in `errors` and the run is
     shown as not priced rather than dropped."""
     data = record.data
@@ -64,9 +69,7 @@ def summarize_run(record: RunRecord, results_dir: Path, errors: list[str]) -> di
     metric = target.get("metric") or "top1"
     final = outcome.get("final") or {}
     provenance = data.get("provenance") or {}
-    rel = record.path.relative_to(results_dir) if record.path.is_relative_to(results_dir) \
-        else Path(record.path.name)
-    page_dir = "runs/" + "/".join(slug(part) for part in rel.parts)
+    page_dir = page_dir_for(record.path)
 
     cost = None
     cost_path = record.path / COST_FILE

@@ -149,11 +149,6 @@ def find_lr(recipe, *, device: str = "cpu", data_dir: Path | None = None, synthe
     if recipe.channels_last:
         model = model.to(memory_format=torch.channels_last)
     data = registry.factory(recipe.data.name)(recipe, device=dev, data_dir=data_dir, synthetic=synthetic)
-    init = getattr(model, "init_whitening", None)
-    if init is not None:  # airbench's data-dependent first layer, set from the first training batch
-        first, _ = next(iter(data.train_batches(0, recipe.data.batch_size,
-                                                torch.Generator().manual_seed(seed), None)))
-        init(first)
     optimizer = build_optimizer(model, recipe)
     criterion = nn.CrossEntropyLoss(label_smoothing=recipe.optim.label_smoothing)
     scaler = (torch.amp.GradScaler(dev.type) if recipe.precision == "fp16" and dev.type == "cuda" else None)

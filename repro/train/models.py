@@ -201,11 +201,20 @@ def resnet9(spec) -> nn.Module:
 
 
 class AirbenchBatchNorm(nn.BatchNorm2d):
-    """airbench's batch norm: scale frozen at 1 (only the shift learns), fast running statistics."""
+    """airbench's batch norm: scale frozen at 1 (only the shift learns), fast running statistics, and the
+    shift trained at 64× the network's learning rate. The 64× needs no optimizer support: the shift is
+    stored divided by 8 and multiplied back in forward, and with SGD (momentum and weight decay included)
+    a parameter stored as p/k moves as if its learning rate were k² times larger."""
+
+    bias_scale = 8.0  # √64: airbench's bias_scaler
 
     def __init__(self, channels: int, momentum: float = 0.6, eps: float = 1e-12) -> None:
         super().__init__(channels, eps=eps, momentum=1 - momentum)
         self.weight.requires_grad_(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.batch_norm(x, self.running_mean, self.running_var, self.weight,
+                                        self.bias * self.bias_scale, self.training, self.momentum, self.eps)
 
 
 class ConvGroup(nn.Module):
@@ -223,36 +232,56 @@ class ConvGroup(nn.Module):
 
 
 class Airbench94Net(nn.Module):
-    """The airbench94 network (Keller Jordan, 2024): a 2×2 patch-whitening conv (24 channels), three conv
-    groups of widths w, 4w, 4w (64, 256, 256), global max pooling, a bias-free linear head scaled by 1/9; 1,972,792 parameters at w = 64.
-    `init_whitening(images)` sets the first layer from the eigenvectors of the training patches' covariance,
-    as airbench does before training; without it the layer is an ordinary learned conv."""
+    """The airbench94 network (Keller Jordan, 2024): a frozen 2×2 patch-whitening conv (24 channels), three
+    conv groups of widths w, 4w, 4w (64, 256, 256), global max pooling, a bias-free linear head scaled by
+    1/9; 1,972,792 parameters at w = 64.
+
+    The whitening filters are data-dependent, as in airbench: the first training forward pass sets them from
+    its batch's 2×2 patches (`init_whitening`; under torch.distributed the statistics are averaged over the
+    ranks so every replica gets the same filters). The `whitened` buffer travels with checkpoints, so a
+    resumed run does not re-initialise."""
 
     def __init__(self, width: int, num_classes: int, concat_pool: bool) -> None:
         super().__init__()
         self.whiten = nn.Conv2d(3, 24, 2, padding=0, bias=True)
+        self.whiten.weight.requires_grad_(False)
         self.groups = nn.Sequential(ConvGroup(24, width), ConvGroup(width, 4 * width),
                                     ConvGroup(4 * width, 4 * width))
         self.pool, factor = _head_pool(concat_pool, GlobalMaxPool2d())
         self.head = nn.Linear(factor * 4 * width, num_classes, bias=False)
+        self.register_buffer("whitened", torch.zeros((), dtype=torch.bool))
+        self._needs_whitening = True  # a Python mirror of the buffer: no device sync per step
+        self.register_load_state_dict_post_hook(_sync_whitening_flag)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._needs_whitening and self.training:
+            self.init_whitening(x)
         x = nn.functional.gelu(self.whiten(x))
         return self.head(self.pool(self.groups(x))) / 9.0
 
     @torch.no_grad()
     def init_whitening(self, images: torch.Tensor, eps: float = 5e-4) -> None:
-        """images: N×3×H×W float (normalised). Filters = eigenvectors of the 2×2 patch covariance scaled by
-        1/sqrt(eigenvalue + eps), paired with their negatives (12 eigenvectors → 24 channels)."""
-        patches = images.float().unfold(2, 2, 1).unfold(3, 2, 1)            # N, 3, H-1, W-1, 2, 2
-        patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, 12)
-        patches = patches - patches.mean(dim=0)
-        cov = patches.T @ patches / patches.shape[0]
-        eigenvalues, eigenvectors = torch.linalg.eigh(cov)
-        filters = (eigenvectors.T / torch.sqrt(eigenvalues + eps)[:, None]).reshape(12, 3, 2, 2)
+        """images: N×3×H×W (normalised). Filters = eigenvectors of the 2×2 patches' second-moment matrix
+        scaled by 1/sqrt(eigenvalue + eps), paired with their negatives (12 eigenvectors → 24 channels)."""
+        with torch.autocast(device_type=images.device.type, enabled=False):
+            patches = images.float().unfold(2, 2, 1).unfold(3, 2, 1)         # N, 3, H-1, W-1, 2, 2
+            patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, 12)
+            moments = torch.cat([(patches.T @ patches).flatten(), patches.new_tensor([patches.shape[0]])])
+            if torch.distributed.is_available() and torch.distributed.is_initialized():
+                torch.distributed.all_reduce(moments)
+            cov = (moments[:-1] / moments[-1]).reshape(12, 12).double()
+            eigenvalues, eigenvectors = torch.linalg.eigh(cov)
+            scale = torch.sqrt(eigenvalues.clamp(min=0) + eps)[:, None]
+            filters = (eigenvectors.T / scale).reshape(12, 3, 2, 2)
         w = self.whiten.weight
         w.copy_(torch.cat([filters, -filters]).to(w.dtype))
         self.whiten.bias.zero_()
+        self.whitened.fill_(True)
+        self._needs_whitening = False
+
+
+def _sync_whitening_flag(module: Airbench94Net, incompatible_keys) -> None:
+    module._needs_whitening = not bool(module.whitened)
 
 
 def airbench94(spec) -> nn.Module:

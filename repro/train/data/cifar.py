@@ -88,7 +88,8 @@ def read_batch(path: Path, blob: bytes | None = None) -> tuple[np.ndarray, np.nd
     data = batch.get(b"data", batch.get("data"))
     labels = batch.get(b"labels", batch.get("labels"))
     if data is None or labels is None:
-        raise DataError(f"CIFAR-10 file {path} has no b'data'/b'labels' entries (keys: {sorted(map(str, batch))})")
+        raise DataError(f"CIFAR-10 file {path} has no b'data'/b'labels' entries "
+                        f"(keys: {sorted(map(str, batch))})")
     data = np.asarray(data)
     labels = np.asarray(labels, dtype=np.int64)
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * NATIVE_SIZE * NATIVE_SIZE:
@@ -263,15 +264,21 @@ class CifarData:
         # the last partial batch is dropped (as airbench does): a tiny last batch only adds noise
         return max(1, self.info.num_train // batch_size)
 
+    can_skip = True  # train_batches(start_batch=k) resumes mid-epoch without augmenting the skipped batches
+
     def train_batches(self, epoch: int, batch_size: int, generator: torch.Generator,
-                      image_size: int | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+                      image_size: int | None = None, start_batch: int = 0
+                      ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if self.loader == "dataloader":
-            yield from self._dataloader_batches(batch_size, generator, image_size)
+            for i, batch in enumerate(self._dataloader_batches(batch_size, generator, image_size)):
+                if i >= start_batch:
+                    yield batch
             return
         n = self.info.num_train
+        # the whole epoch's draws are made up front, so the generator advances the same when resuming
         order = torch.randperm(n, generator=generator).to(self.device)
         params = draw_params(n, generator, self.padding).to(self.device)
-        for step in range(self.steps_per_epoch(batch_size)):
+        for step in range(start_batch, self.steps_per_epoch(batch_size)):
             start, stop = step * batch_size, min((step + 1) * batch_size, n)
             idx = order[start:stop]
             x = augment(self.x_train[idx], params.slice(start, stop), padding=self.padding, flip=self.flip,
