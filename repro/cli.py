@@ -136,6 +136,8 @@ def _register_optional(sub, export_sub) -> None:
     add_train_parsers(sub, _add_train_flags, cmd_train)
     from repro.pricing.commands import add_prices_parser
     add_prices_parser(sub)
+    from repro.launch.commands import add_export_skypilot
+    add_export_skypilot(export_sub)
 
 
 # -- commands ------------------------------------------------------------------------------------

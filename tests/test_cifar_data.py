@@ -145,6 +145,20 @@ def test_augmentation_is_seeded_and_keeps_labels_aligned(cifar_dir, loader):
         assert torch.equal(label_of(x), y)
 
 
+@pytest.mark.parametrize("workers", [0, 2])
+def test_dataloader_path_yields_the_device_paths_batches(tmp_path, workers):
+    noise = cifar.synthetic_arrays(20, 4, seed=7)   # textured images: every crop offset and flip shows
+    cifar.write_python_batches(tmp_path, noise.x_train, noise.y_train, noise.x_test, noise.y_test)
+    changes = {"data.crop_padding": 4, "data.flip": True, "data.cutout": 8, "data.workers": workers}
+    device = cifar.make(recipe(**changes), device="cpu", data_dir=tmp_path)
+    host = cifar.make(recipe(**changes, **{"data.loader": "dataloader"}), device="cpu", data_dir=tmp_path)
+    a = list(device.train_batches(2, 6, torch.Generator().manual_seed(5)))
+    b = list(host.train_batches(2, 6, torch.Generator().manual_seed(5)))
+    assert len(a) == len(b) == 3
+    for (xa, ya), (xb, yb) in zip(a, b):
+        assert torch.equal(ya, yb) and torch.allclose(xa, xb, atol=1e-6)
+
+
 @pytest.mark.parametrize("loader", ["device", "dataloader"])
 def test_resuming_mid_epoch_gives_the_remaining_batches(cifar_dir, loader):
     r = recipe(**{"data.crop_padding": 2, "data.flip": True, "data.cutout": 4, "data.loader": loader})

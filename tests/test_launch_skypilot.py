@@ -102,3 +102,17 @@ def test_parse_gpus():
     assert skypilot.parse_gpus("H100") == ("H100", 1)
     with pytest.raises(skypilot.ExportError):
         skypilot.parse_gpus("V100:x")
+
+
+def test_through_the_repro_entry_point(tmp_path):
+    from tests.conftest import run_cli
+
+    out = tmp_path / "task.yaml"
+    result = run_cli("export", "skypilot", "--recipe", "digits", "--gpus", "V100:8", "--spot", "--image", DIGEST_IMAGE,
+                     "--results-bucket", "s3://example-results", "--out", str(out), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {out}" in result.stderr
+    data = yaml.safe_load(out.read_text())
+    assert data["resources"]["use_spot"] is True and data["resources"]["image_id"] == f"docker:{DIGEST_IMAGE}"
+    help_text = run_cli("export", "skypilot", "--help", timeout=120).stdout
+    assert "sky jobs launch cifar.sky.yaml" in help_text

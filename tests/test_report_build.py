@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+import repro.pricing.catalog
 from repro.harness.stats import olympic_mean
 from repro.report import ReportError, build_site
 from repro.report.format import duration, usd
@@ -70,8 +71,9 @@ def test_cifar_board_counts_diverged_against_convergence_and_marks_unpriced(site
     assert fastai["Converged"] == "4/5"
     assert fastai["Time to target"] == duration(olympic_mean([170.0, 175.0, 180.0, 190.0]))
     assert fastai["Hardware"] == "8 × V100"
-    assert fastai["paperspace on-demand"] == "no offer"
-    assert rows[1]["aws spot"] == "not priced"
+    assert fastai["paperspace on-demand"] == "no offer"        # no reason recorded for it
+    assert fastai["paperspace spot"] == "no offer Paperspace sells no spot market"
+    assert rows[1]["aws spot"] == "not priced no cost.json in the run directory"
     assert rows[1]["Time to target"] == "1 min 15 s"
 
 
@@ -203,12 +205,27 @@ def test_unreadable_run_is_reported_not_fatal(tmp_path):
     assert "20261125T000000Z-bad000" in errors and "not valid JSON" in errors
 
 
-def test_snapshot_is_named_in_the_footer(tmp_path):
-    snapshot = tmp_path / "shipped-2026-11-25.csv"
-    snapshot.write_text("provider,instance\naws,c5.large\n")
+def test_snapshot_is_named_and_runs_priced_otherwise_are_counted(tmp_path):
+    snapshot = Path(repro.pricing.catalog.SNAPSHOT_DIR) / "shipped-2026-11-25.csv"
     index = build_site(GOLDEN, tmp_path / "site", snapshot_path=snapshot)
     footer = soup(index).find("footer").get_text(" ")
-    assert "shipped-2026-11-25.csv" in footer
+    assert "Reference snapshot: shipped-2026-11-25 (shipped-2026-11-25.csv" in footer
+    assert "priced with another snapshot" not in footer     # the golden runs used this one
+    renamed = tmp_path / "results"
+    shutil.copytree(GOLDEN / "cifar-airbench94", renamed / "cifar-airbench94")
+    cost_path = next(renamed.glob("*/*/cost.json"))
+    cost = json.loads(cost_path.read_text())
+    cost["snapshot_id"] = "shipped-2026-10-01"
+    cost_path.write_text(json.dumps(cost))
+    footer = soup(build_site(renamed, tmp_path / "site2", snapshot_path=snapshot)).find("footer")
+    assert "1 run priced with another snapshot keeps that price" in footer.get_text(" ")
+
+
+def test_corrupt_snapshot_is_a_clear_error(tmp_path):
+    bad = tmp_path / "prices.csv"
+    bad.write_text("not,a,snapshot\n")
+    with pytest.raises(ReportError, match="--snapshot .*prices.csv: .*metadata not found"):
+        build_site(GOLDEN, tmp_path / "site", snapshot_path=bad)
 
 
 def test_clear_errors_for_missing_inputs(tmp_path):

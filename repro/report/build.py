@@ -16,11 +16,12 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from repro.harness.store import atomic_write_text
+from repro.pricing.catalog import PriceSnapshotError, load_snapshot
 from repro.report.collect import Collected, collect_runs, forget_manifest, write_manifest
 from repro.report.format import FILTERS
 from repro.report.history import build_history
 from repro.report.leaderboard import build_task_boards
-from repro.report.plots import history_svg, write_task_plots
+from repro.report.plots import write_plots
 from repro.report.reference import published_by_task
 from repro.report.run_page import write_run_pages
 
@@ -28,7 +29,7 @@ INDEX_SCHEMA_VERSION = 1
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-class ReportError(Exception):
+class ReportError(ValueError):
     """The results or output folder cannot be used; the message says which and what to do."""
 
 
@@ -40,7 +41,9 @@ def make_environment() -> Environment:
     return env
 
 
-def _snapshot_info(snapshot_path: Path | None) -> dict | None:
+def _snapshot_info(snapshot_path: Path | None, runs: list[dict]) -> dict | None:
+    """The snapshot the user named, read through repro.pricing (its id and fetch time), and the runs
+    priced with another one. Prices themselves always come from each run's cost.json."""
     if snapshot_path is None:
         return None
     snapshot_path = Path(snapshot_path)
@@ -48,8 +51,15 @@ def _snapshot_info(snapshot_path: Path | None) -> dict | None:
         raise ReportError(f"price snapshot {snapshot_path} not found; pass --snapshot with an "
                           "existing snapshot file, or leave it out to show the prices each "
                           "run's cost.json recorded")
-    digest = hashlib.sha256(snapshot_path.read_bytes()).hexdigest()
-    return {"file": snapshot_path.name, "sha256": digest}
+    try:
+        snapshot = load_snapshot(snapshot_path)
+    except PriceSnapshotError as exc:
+        raise ReportError(f"--snapshot {snapshot_path}: {exc}") from None
+    others = sorted(r["run_id"] for r in runs if r["priced"] and r["snapshot_id"] != snapshot.id)
+    return {"id": snapshot.id, "fetched_at": snapshot.fetched_at.isoformat(),
+            "file": snapshot_path.name,
+            "sha256": hashlib.sha256(snapshot_path.read_bytes()).hexdigest(),
+            "runs_priced_with_other_snapshots": others}
 
 
 def _collect(results_dir: Path, snapshot_path: Path | None,
@@ -67,7 +77,7 @@ def _collect(results_dir: Path, snapshot_path: Path | None,
         "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "results_dir": str(results_dir),
         "run_count": len(runs),
-        "snapshot": _snapshot_info(snapshot_path),
+        "snapshot": _snapshot_info(snapshot_path, runs),
         "price_snapshot_ids": sorted({r["snapshot_id"] for r in runs if r["snapshot_id"]}),
         "errors": collected.errors,
         "tasks": build_task_boards(runs, published),
@@ -111,14 +121,6 @@ def _copy_static(out_dir: Path) -> None:
             shutil.copyfile(item, target / item.name)
 
 
-def _write_history_plots(context: dict, out_dir: Path) -> None:
-    for number, series in enumerate(context["history"], start=1):
-        if sum(1 for v in series["versions"] if v["olympic_mean_s"] is not None) >= 2:
-            name = f"plots/history-{number}.svg"
-            (out_dir / name).write_text(history_svg(series), encoding="utf-8")
-            series["svg"] = name
-
-
 def build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None = None, *,
                published: dict[str, list[dict]] | None = None) -> Path:
     """Render the whole site into out_dir and return the path of its index.html.
@@ -134,8 +136,7 @@ def build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None = No
                           "pass a writable --out DIR") from None
     env = make_environment()
     _copy_static(out_dir)
-    write_task_plots(context, out_dir)
-    _write_history_plots(context, out_dir)
+    write_plots(context, out_dir)
     forget_manifest(out_dir)
     write_run_pages(context["runs"], collected.stale, out_dir)
     write_manifest(out_dir, collected)

@@ -47,7 +47,14 @@ def read_manifest(site_dir: Path | None) -> dict[str, dict]:
         data = json.loads((Path(site_dir) / MANIFEST_FILE).read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         return {}
-    return data if isinstance(data, dict) else {}
+    # anything else (another renderer's manifest, a hand-edited file) means: redraw everything
+    if not isinstance(data, dict) or data.get("renderer") != RENDERER_VERSION:
+        return {}
+    runs = data.get("runs")
+    if not isinstance(runs, dict):
+        return {}
+    return {key: entry for key, entry in runs.items()
+            if isinstance(entry, dict) and isinstance(entry.get("summary"), dict)}
 
 
 def write_manifest(site_dir: Path, collected: Collected) -> None:
@@ -56,7 +63,8 @@ def write_manifest(site_dir: Path, collected: Collected) -> None:
                 for run in collected.runs if run["page_dir"] in collected.fingerprints}
     path = Path(site_dir) / MANIFEST_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
+    path.write_text(json.dumps({"renderer": RENDERER_VERSION, "runs": manifest},
+                               separators=(",", ":")), encoding="utf-8")
 
 
 def forget_manifest(site_dir: Path) -> None:

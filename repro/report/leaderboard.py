@@ -81,10 +81,23 @@ def _entry(group_runs: list[dict]) -> dict | None:
         "git_shas": sorted({r["git_sha"] for r in attempts if r["git_sha"]}),
         "data_unverified": any(r["data_verified"] is False for r in attempts),
         "costs": _group_costs(reached),
+        "no_offer": {f"{u.get('provider', '?')} {u.get('market', '?')}": str(u.get("reason") or "")
+                     for r in reached for u in r["unmatched"]},
         "runs": [{"run_id": r["run_id"], "seed": r["seed"], "status": r["status"],
                   "reached": r["reached"], "time_to_target_s": r["time_to_target_s"],
                   "href": r["href"]} for r in attempts],
     }
+
+
+def _cost_cell(entry: dict, key: str) -> dict:
+    if key in entry["costs"]:
+        return {"key": key, **entry["costs"][key], "reason": None}
+    empty = {"key": key, "usd": None, "instance_type": None, "n": 0}
+    if not entry["priced"]:
+        return {**empty, "label": "not priced",
+                "reason": "no cost.json in the run directory"}
+    # pricing found no offer for this hardware on this market (its reason, when it gave one)
+    return {**empty, "label": "no offer", "reason": entry["no_offer"].get(key) or None}
 
 
 def _rank_key(entry: dict) -> tuple:
@@ -115,13 +128,10 @@ def build_task_boards(runs: list[dict], published: dict[str, list[dict]]) -> lis
                 entry["rank"] = rank
             else:
                 entry["rank"] = None
-        columns = sorted({key for e in entries for key in e["costs"]}, key=cost_key_order)
+        columns = sorted({key for e in entries for key in (*e["costs"], *e["no_offer"])},
+                         key=cost_key_order)
         for entry in entries:
-            entry["cost_cells"] = [
-                {"key": key, **entry["costs"][key]} if key in entry["costs"]
-                else {"key": key, "usd": None, "instance_type": None, "n": 0,
-                      "label": "not priced" if not entry["priced"] else "no offer"}
-                for key in columns]
+            entry["cost_cells"] = [_cost_cell(entry, key) for key in columns]
         not_counted = []
         for run in sorted(task_runs, key=lambda r: r["started_at"] or ""):
             reason = not_counted_reason(run)

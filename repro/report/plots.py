@@ -8,7 +8,9 @@ gives the same file.
 """
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from pathlib import Path
 
 import matplotlib
@@ -18,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 
 from repro.report.format import to_decimal  # noqa: E402
 
+PLOT_VERSION = "2"  # bump when a drawing changes, so cached figures are redrawn
 STYLE = {"svg.fonttype": "none", "svg.hashsalt": "repro-report", "font.size": 9,
          "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 72}
 
@@ -66,6 +69,7 @@ def pareto_svg(board: dict, market: str) -> str:
                  for p in board["published"] if p.get("cost_usd") and p.get("time_to_target_s")]
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.4, 3.6))
+        fig.subplots_adjust(left=0.15, right=0.97, bottom=0.14, top=0.9)
         ax.scatter([p[0] for p in points], [p[1] for p in points], s=22, color="#0b5cad",
                    label="measured entries", gid="points", zorder=3)
         front = pareto_front(points)
@@ -87,10 +91,37 @@ def pareto_svg(board: dict, market: str) -> str:
         return _svg(fig)
 
 
-def write_task_plots(context: dict, out_dir: Path) -> None:
-    """One Pareto SVG per task with at least one priced entry; sets board['pareto_svg']."""
-    plots = Path(out_dir) / "plots"
-    plots.mkdir(parents=True, exist_ok=True)
+class DrawnCache:
+    """Which data each SVG in plots/ was drawn from (plots/.drawn.json): a figure whose data did
+    not change since the last build of this site is not drawn again (matplotlib takes 0.3–1 s a
+    figure here)."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = Path(out_dir)
+        self.path = self.out_dir / "plots" / ".drawn.json"
+        try:
+            self.previous = json.loads(self.path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            self.previous = {}
+        self.current: dict[str, str] = {}
+
+    def draw(self, name: str, data, render) -> None:
+        key = hashlib.sha256(json.dumps([PLOT_VERSION, data], sort_keys=True, default=str)
+                             .encode()).hexdigest()
+        target = self.out_dir / name
+        if self.previous.get(name) != key or not target.is_file():
+            target.write_text(render(), encoding="utf-8")
+        self.current[name] = key
+
+    def save(self) -> None:
+        self.path.write_text(json.dumps(self.current, sort_keys=True), encoding="utf-8")
+
+
+def write_plots(context: dict, out_dir: Path) -> None:
+    """Pareto SVG per task with a priced entry, history SVG per series with two measured versions;
+    sets board['pareto_svg'], board['pareto_market'] and series['svg']."""
+    (Path(out_dir) / "plots").mkdir(parents=True, exist_ok=True)
+    cache = DrawnCache(out_dir)
     for board in context["tasks"]:
         board["pareto_svg"] = None
         board["pareto_market"] = None
@@ -98,9 +129,21 @@ def write_task_plots(context: dict, out_dir: Path) -> None:
         if market is None:
             continue
         name = f"plots/pareto-{board['task']}.svg"
-        (Path(out_dir) / name).write_text(pareto_svg(board, market), encoding="utf-8")
+        data = [board["title"], market,
+                [(e["time_to_target_s"], e["costs"].get(market)) for e in board["entries"]],
+                [(p.get("time_to_target_s"), p.get("cost_usd")) for p in board["published"]]]
+        cache.draw(name, data, lambda: pareto_svg(board, market))
         board["pareto_svg"] = name
         board["pareto_market"] = market
+    for number, series in enumerate(context["history"], start=1):
+        if sum(1 for v in series["versions"] if v["olympic_mean_s"] is not None) >= 2:
+            name = f"plots/history-{number}.svg"
+            data = [series["recipe"], series["hardware"],
+                    [(v["git_sha"], v["olympic_mean_s"], v["min_s"], v["max_s"], v["regression"])
+                     for v in series["versions"]]]
+            cache.draw(name, data, lambda: history_svg(series))
+            series["svg"] = name
+    cache.save()
 
 
 def history_svg(series: dict) -> str:
@@ -114,6 +157,7 @@ def history_svg(series: dict) -> str:
              for v in versions]
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.4, 2.8))
+        fig.subplots_adjust(left=0.12, right=0.97, bottom=0.27, top=0.88)
         ax.errorbar(xs, ys, yerr=[lows, highs], fmt="none", ecolor="#999", capsize=3)
         ax.plot(xs, ys, "-", color="#0b5cad", gid="history-line")
         ax.scatter(xs, ys, s=20, color="#0b5cad", gid="history-mean", zorder=3)

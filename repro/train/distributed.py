@@ -88,6 +88,18 @@ def unwrap(model: nn.Module) -> nn.Module:
         model = inner
 
 
+def for_eval(model: nn.Module, ctx: DistContext) -> nn.Module:
+    """The bare model for evaluation, holding rank 0's BatchNorm statistics on every rank. Evaluating
+    through DDP would make every forward a collective, and ranks may hold different numbers of eval
+    batches (the eval set rarely divides evenly)."""
+    if not ctx.active:
+        return model
+    bare = unwrap(model)
+    for buf in bare.buffers():
+        dist.broadcast(buf, src=0)
+    return bare
+
+
 def all_reduce_sum(values: Sequence[float], ctx: DistContext) -> list[float]:
     """Sum a few numbers over the ranks (eval counts, loss sums); returns them unchanged on one rank."""
     if not ctx.active:

@@ -96,6 +96,7 @@ def evaluate(model: nn.Module, data, recipe: Recipe, device: torch.device, image
              ctx: dist_.DistContext | None = None) -> dict[str, float | None]:
     """Top-1, top-5 and loss over the eval set; each rank scores its share and the counts are summed."""
     ctx = ctx or dist_.DistContext(device=device)
+    model = dist_.for_eval(model, ctx)
     model.eval()
     want_top5 = (recipe.target_metric == "top5" or data.info.num_classes >= 100
                  or recipe.task.startswith("imagenet"))  # ImageNet entries always report both

@@ -146,12 +146,13 @@ def staged_knots(stages: tuple[tuple[float, int], ...]) -> tuple[tuple[float, in
 def batch_for_size(base_batch: int, base_size: int, size: int | None, max_scale: float = 2.0,
                    multiple: int = 8) -> int:
     """Batch size at `size` holding pixels per batch (so activation memory) about constant:
-    base_batch × (base_size / size)², capped at `max_scale` × base_batch, rounded down to `multiple`.
-    `base_size` 0 or no size → the base batch unchanged."""
+    base_batch × (base_size / size)², capped at `max_scale` × base_batch, rounded down to `multiple`
+    (batches smaller than `multiple` are left unrounded). `base_size` 0 or no size → the base batch."""
     if not size or not base_size:
         return base_batch
-    scale = min(max_scale, (base_size / size) ** 2)
-    return max(multiple, int(base_batch * scale) // multiple * multiple)
+    scaled = int(base_batch * min(max_scale, (base_size / size) ** 2))
+    rounded = scaled // multiple * multiple
+    return rounded if rounded >= multiple else max(1, scaled)
 
 
 def scaled_lr(lr: float, batch: int, base_batch: int, enabled: bool) -> float:

@@ -11,8 +11,9 @@ naming it.
 
 Training batches are gathered and augmented on the device (reflect-pad + random crop, horizontal flip,
 cutout) with random numbers drawn from the caller's seeded `torch.Generator`, so an epoch is a pure
-function of the seed. `data.loader = "dataloader"` swaps in a plain torch DataLoader (host-side
-augmentation, per-sample seeded, then copied to the device) to measure what the device path saves.
+function of the seed. `data.loader = "dataloader"` swaps in a plain torch DataLoader (per-sample numpy
+augmentation on the host, `data.workers` processes, then a copy to the device) to measure what the device
+path saves; it uses the same draws, so both loaders yield the same batches.
 
 `--synthetic` gives random uint8 images of CIFAR's shape: throughput only, never an accuracy claim.
 `REPRO_SYNTHETIC_IMAGES=N` shrinks the synthetic training set to N images (eval N/5) for smoke tests.
@@ -211,18 +212,23 @@ def normalizer(device) -> tuple[torch.Tensor, torch.Tensor]:
 
 def augment(x: torch.Tensor, p: AugmentParams, *, padding: int, flip: bool, cutout: int,
             mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """uint8 B×3×H×W → normalised float B×3×H×W: reflect-pad + crop, flip, then cutout (a zeroed
-    square, i.e. the mean colour, clipped at the border)."""
-    b, _, h, w = x.shape
-    if padding:
-        padded = F.pad(x.float(), (padding,) * 4, mode="reflect")
-        rows = (p.dy[:, None] + torch.arange(h, device=x.device))[:, :, None]       # B×H×1
-        cols = (p.dx[:, None] + torch.arange(w, device=x.device))[:, None, :]       # B×1×W
-        batch = torch.arange(b, device=x.device)[:, None, None]
-        x = padded.permute(0, 2, 3, 1)[batch, rows, cols].permute(0, 3, 1, 2)      # B×3×H×W
-    x = (x.float() - mean) / std
-    if flip:
-        x = torch.where(p.flip[:, None, None, None], x.flip(3), x)
+    """uint8 B×3×H×W → normalised float B×3×H×W: reflect-pad + random crop, horizontal flip, then cutout
+    (a zeroed square, i.e. the mean colour, clipped at the border)."""
+    b, c, h, w = x.shape
+    if padding or flip:
+        # pad + crop + flip as two gathers from the uint8 images: output pixel (r, k) reads source row
+        # reflect(dy - padding + r) and column reflect(dx - padding + k), columns reversed when flipped;
+        # no padded copy is made
+        ar_h = torch.arange(h, device=x.device)
+        ar_w = torch.arange(w, device=x.device)
+        rows = _reflect(p.dy[:, None] - padding + ar_h, h) if padding else ar_h.expand(b, h)
+        cols = _reflect(p.dx[:, None] - padding + ar_w, w) if padding else ar_w.expand(b, w)
+        if flip:
+            cols = torch.where(p.flip[:, None], cols.flip(1), cols)
+        if padding:
+            x = x.gather(2, rows[:, None, :, None].expand(b, c, h, w))
+        x = x.gather(3, cols[:, None, None, :].expand(b, c, h, w))
+    x = x.to(torch.float32, copy=True).sub_(mean).div_(std)  # a fresh tensor: the in-place ops are safe
     if cutout:
         top = (p.cy - cutout // 2)[:, None]
         left = (p.cx - cutout // 2)[:, None]
@@ -231,8 +237,14 @@ def augment(x: torch.Tensor, p: AugmentParams, *, padding: int, flip: bool, cuto
         in_rows = (ar_h >= top) & (ar_h < top + cutout)                                # B×H
         in_cols = (ar_w >= left) & (ar_w < left + cutout)                              # B×W
         hole = in_rows[:, :, None] & in_cols[:, None, :]
-        x = x.masked_fill(hole[:, None], 0.0)
-    return x.contiguous()
+        x.masked_fill_(hole[:, None], 0.0)
+    return x
+
+
+def _reflect(i: torch.Tensor, n: int) -> torch.Tensor:
+    """Index into a length-n axis with reflect padding (edge not repeated, as np.pad/F.pad 'reflect')."""
+    i = i.abs()
+    return torch.where(i > n - 1, 2 * (n - 1) - i, i)
 
 
 def resize(x: torch.Tensor, image_size: int | None) -> torch.Tensor:
@@ -269,16 +281,17 @@ class CifarData:
     def train_batches(self, epoch: int, batch_size: int, generator: torch.Generator,
                       image_size: int | None = None, start_batch: int = 0
                       ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        if self.loader == "dataloader":
-            for i, batch in enumerate(self._dataloader_batches(batch_size, generator, image_size)):
-                if i >= start_batch:
-                    yield batch
-            return
         n = self.info.num_train
-        # the whole epoch's draws are made up front, so the generator advances the same when resuming
-        order = torch.randperm(n, generator=generator).to(self.device)
-        params = draw_params(n, generator, self.padding).to(self.device)
-        for step in range(start_batch, self.steps_per_epoch(batch_size)):
+        # the whole epoch's draws are made up front (so the generator advances the same when resuming), on
+        # the CPU, identically for both loaders: they yield the same batches
+        order = torch.randperm(n, generator=generator)
+        params = draw_params(n, generator, self.padding)
+        steps = self.steps_per_epoch(batch_size)
+        if self.loader == "dataloader":
+            yield from self._dataloader_batches(order, params, batch_size, steps, start_batch, image_size)
+            return
+        order, params = order.to(self.device), params.to(self.device)
+        for step in range(start_batch, steps):
             start, stop = step * batch_size, min((step + 1) * batch_size, n)
             idx = order[start:stop]
             x = augment(self.x_train[idx], params.slice(start, stop), padding=self.padding, flip=self.flip,
@@ -291,42 +304,52 @@ class CifarData:
             x = (self.x_eval[i:i + batch_size].float() - self.mean) / self.std
             yield resize(x, image_size), self.y_eval[i:i + batch_size]
 
-    def _dataloader_batches(self, batch_size: int, generator: torch.Generator, image_size: int | None):
+    def _dataloader_batches(self, order: torch.Tensor, params: AugmentParams, batch_size: int, steps: int,
+                            start_batch: int, image_size: int | None):
         from torch.utils.data import DataLoader
-        epoch_seed = int(torch.randint(0, 2**62, (1,), generator=generator))
-        dataset = _HostAugmented(self._host.x_train, self._host.y_train, epoch_seed, self.padding,
-                                 self.flip, self.cutout)
-        loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True,
-                            num_workers=self.workers, pin_memory=self.device.type == "cuda",
-                            generator=torch.Generator().manual_seed(epoch_seed),
-                            persistent_workers=False)
-        if len(loader) == 0:  # fewer images than one batch: one short batch, as the device path gives
-            loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=self.workers,
-                                generator=torch.Generator().manual_seed(epoch_seed))
+        stop = min(steps * batch_size, self.info.num_train)
+        dataset = _HostAugmented(self._host.x_train, self._host.y_train, order.numpy(), params,
+                                 first=start_batch * batch_size, stop=stop, padding=self.padding,
+                                 flip=self.flip, cutout=self.cutout)
+        loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=self.workers,
+                            pin_memory=self.device.type == "cuda")
         for x, y in loader:
             yield (resize(x.to(self.device, non_blocking=True), image_size),
                    y.to(self.device, non_blocking=True))
 
 
 class _HostAugmented(torch.utils.data.Dataset):
-    """Per-sample CPU augmentation for the DataLoader path; each sample's draws come from a generator
-    seeded by (epoch seed, index), so results do not depend on the number of workers."""
+    """The DataLoader path: item j is the epoch's j-th image (order[j]) augmented on the host with the j-th
+    draws, in numpy, one sample at a time, as a classic torchvision-style pipeline would."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, epoch_seed: int, padding: int, flip: bool,
-                 cutout: int) -> None:
-        self.x, self.y = x, y
-        self.epoch_seed, self.padding, self.flip, self.cutout = epoch_seed, padding, flip, cutout
-        self.mean, self.std = normalizer("cpu")
+    def __init__(self, x: np.ndarray, y: np.ndarray, order: np.ndarray, params: AugmentParams, *, first: int,
+                 stop: int, padding: int, flip: bool, cutout: int) -> None:
+        self.x, self.y, self.order, self.first, self.stop = x, y, order, first, stop
+        self.dx, self.dy, self.flips, self.cy, self.cx = (t.numpy() for t in (params.dx, params.dy, params.flip,
+                                                                             params.cy, params.cx))
+        self.padding, self.flip, self.cutout = padding, flip, cutout
+        self.mean = (np.asarray(MEAN, np.float32) * np.float32(255)).reshape(3, 1, 1)
+        self.std = (np.asarray(STD, np.float32) * np.float32(255)).reshape(3, 1, 1)
 
     def __len__(self) -> int:
-        return len(self.y)
+        return max(0, self.stop - self.first)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        g = torch.Generator().manual_seed((self.epoch_seed * 1_000_003 + i) % 2**63)
-        p = draw_params(1, g, self.padding)
-        x = augment(torch.from_numpy(self.x[i:i + 1]), p, padding=self.padding, flip=self.flip,
-                    cutout=self.cutout, mean=self.mean, std=self.std)
-        return x[0], int(self.y[i])
+    def __getitem__(self, k: int) -> tuple[torch.Tensor, int]:
+        j = self.first + k
+        i = int(self.order[j])
+        img = self.x[i]
+        size = img.shape[-1]
+        if self.padding:
+            p, dy, dx = self.padding, int(self.dy[j]), int(self.dx[j])
+            img = np.pad(img, ((0, 0), (p, p), (p, p)), mode="reflect")[:, dy:dy + size, dx:dx + size]
+        img = (img.astype(np.float32) - self.mean) / self.std
+        if self.flip and self.flips[j]:
+            img = img[:, :, ::-1]
+        img = np.ascontiguousarray(img)
+        if self.cutout:
+            top, left = int(self.cy[j]) - self.cutout // 2, int(self.cx[j]) - self.cutout // 2
+            img[:, max(top, 0):max(top + self.cutout, 0), max(left, 0):max(left + self.cutout, 0)] = 0.0
+        return torch.from_numpy(img), int(self.y[i])
 
 
 # -- construction ---------------------------------------------------------------------------------
