@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from repro.recipes import apply_overrides, get_recipe
+from repro.recipes import RecipeError, apply_overrides, get_recipe
 from repro.train.data import DataError, registry
 from repro.train.data import cifar
 
@@ -108,15 +108,15 @@ def test_make_needs_data_or_synthetic():
         cifar.make(recipe(), device="cpu", data_dir=None, synthetic=False)
 
 
-def test_synthetic_has_cifar_shape_and_is_labelled(monkeypatch):
-    monkeypatch.setenv("REPRO_SYNTHETIC_IMAGES", "40")
-    data = cifar.make(recipe(), device="cpu", synthetic=True)
+def test_synthetic_has_cifar_shape_and_is_labelled():
+    data = cifar.make(apply_overrides(recipe(), ["data.synthetic_images=40"]), device="cpu", synthetic=True)
     assert data.info.synthetic and not data.info.verified
     assert (data.info.num_train, data.info.num_eval) == (40, 8)
     assert data.x_train.shape == (40, 3, 32, 32) and data.x_train.dtype == torch.uint8
-    monkeypatch.setenv("REPRO_SYNTHETIC_IMAGES", "lots")
-    with pytest.raises(DataError, match="REPRO_SYNTHETIC_IMAGES"):
-        cifar.make(recipe(), device="cpu", synthetic=True)
+    with pytest.raises(RecipeError, match="expected a value of type int"):
+        apply_overrides(recipe(), ["data.synthetic_images=lots"])
+    with pytest.raises(RecipeError, match="synthetic_images must be ≥ 0"):
+        apply_overrides(recipe(), ["data.synthetic_images=-1"])
 
 
 def label_of(images: torch.Tensor) -> torch.Tensor:

@@ -116,9 +116,9 @@ def test_cli_trains_on_cifar_format_data(cifar_dir, tmp_path):
     assert (run.path / "cost.json").exists()
 
 
-def test_cli_trains_on_synthetic_data(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("REPRO_SYNTHETIC_IMAGES", "48")
+def test_cli_trains_on_synthetic_data(tmp_path, capsys):
     rc = main(["cifar", "--recipe", "cifar-airbench", "--synthetic", "--epochs", "2",
+               "--set", "data.synthetic_images=48",
                "--set", "data.batch_size=16", "--set", "model.width=8", "--device", "cpu", "--results", str(tmp_path / "results")])
     assert rc == 0, capsys.readouterr().err
     d = only_run(tmp_path).data

@@ -40,6 +40,7 @@ class DataSpec:
     cutout: int = 0
     workers: int = 0
     loader: str = "device"          # device (whole set on the device) | dataloader
+    synthetic_images: int = 0       # --synthetic: training images (eval gets a fifth); 0 = the real set's size
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ def validate(recipe: Recipe) -> Recipe:
         raise RecipeError(f"precision must be fp32, fp16 or bf16, got {recipe.precision!r}")
     if recipe.epochs < 1:
         raise RecipeError(f"epochs must be ≥ 1, got {recipe.epochs}")
+    if recipe.data.synthetic_images < 0:
+        raise RecipeError(f"data.synthetic_images must be ≥ 0, got {recipe.data.synthetic_images}")
     if recipe.data.batch_size < 1:
         raise RecipeError(f"data.batch_size must be ≥ 1, got {recipe.data.batch_size}")
     return recipe

@@ -16,7 +16,7 @@ augmentation on the host, `data.workers` processes, then a copy to the device) t
 path saves; it uses the same draws, so both loaders yield the same batches.
 
 `--synthetic` gives random uint8 images of CIFAR's shape: throughput only, never an accuracy claim.
-`REPRO_SYNTHETIC_IMAGES=N` shrinks the synthetic training set to N images (eval N/5) for smoke tests.
+`--set data.synthetic_images=N` shrinks the synthetic training set to N images (eval N/5) for smoke tests.
 """
 from __future__ import annotations
 
@@ -365,16 +365,10 @@ def synthetic_arrays(num_train: int = SYNTHETIC_TRAIN, num_eval: int = SYNTHETIC
         checksum=f"synthetic:cifar10:{num_train}+{num_eval}:seed{seed}", verified=False, mismatched=())
 
 
-def _synthetic_sizes() -> tuple[int, int]:
-    raw = os.environ.get("REPRO_SYNTHETIC_IMAGES")
-    if not raw:
+def _synthetic_sizes(n: int) -> tuple[int, int]:
+    """(train, eval) images of a synthetic set: the recipe's data.synthetic_images, else CIFAR's own."""
+    if not n:
         return SYNTHETIC_TRAIN, SYNTHETIC_EVAL
-    try:
-        n = int(raw)
-        if n < 1:
-            raise ValueError
-    except ValueError:
-        raise DataError(f"REPRO_SYNTHETIC_IMAGES={raw!r}: expected a positive number of images") from None
     return n, max(1, math.ceil(n / 5))
 
 
@@ -383,7 +377,7 @@ def make(recipe, *, device, data_dir=None, synthetic=False) -> CifarData:
     if synthetic:
         if data_dir is not None:
             raise DataError("pass either --data DIR or --synthetic, not both")
-        arrays = synthetic_arrays(*_synthetic_sizes())
+        arrays = synthetic_arrays(*_synthetic_sizes(recipe.data.synthetic_images))
     elif data_dir is None:
         raise DataError("CIFAR-10 needs its data: pass --data DIR (the folder holding cifar-10-batches-py) "
                         "or --synthetic for a throughput-only run")
