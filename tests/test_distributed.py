@@ -135,5 +135,19 @@ def test_repro_imagenet_gpus_2_launches_two_cpu_ranks(tmp_path):
     assert len(list(tmp_path.glob("imagenet-rn18-1gpu/*/run.json"))) == 1
 
 
+@pytest.mark.slow
+def test_repro_cifar_wide_8gpu_runs_on_two_cpu_ranks(tmp_path):
+    from tests.conftest import run_cli
+    proc = run_cli("cifar", "--recipe", "cifar-wide-8gpu", "--synthetic", "--gpus", "2", "--device", "cpu",
+                   "--epochs", "1", "--set", "data.synthetic_images=64", "--set", "data.batch_size=16",
+                   "--set", "data.eval_batch_size=16", "--set", "model.width=8", "--results", str(tmp_path),
+                   "--quiet", timeout=400)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run_json,) = tmp_path.glob("cifar-wide-8gpu/*/run.json")
+    record = json.loads(run_json.read_text())
+    assert record["status"] == "finished" and record["hardware"]["world_size"] == 2
+    assert record["outcome"]["epochs"][0]["top1"] is not None
+
+
 if __name__ == "__main__" and "--worker" in sys.argv:
     _worker(Path(sys.argv[sys.argv.index("--worker") + 1]))

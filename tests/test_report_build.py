@@ -194,6 +194,19 @@ def test_rerender_redraws_only_changed_runs(tmp_path):
     assert other.read_text() == "kept"      # unchanged run: its page was not redrawn
 
 
+def test_pages_of_deleted_runs_are_removed(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN, results)
+    out = tmp_path / "site"
+    build_site(results, out)
+    gone = "runs/cifar-resnet9/20261117T090000Z-r0r0r0"
+    assert (out / gone / "index.html").is_file()
+    shutil.rmtree(results / "cifar-resnet9")
+    build_site(results, out)
+    assert not (out / gone).exists()
+    assert "cifar-resnet9" not in (out / "index.html").read_text()
+
+
 def test_unreadable_run_is_reported_not_fatal(tmp_path):
     results = tmp_path / "results"
     shutil.copytree(GOLDEN / "digits", results / "digits")

@@ -7,13 +7,14 @@ pricing replace files atomically, so any rewrite changes the fingerprint.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from repro.harness.store import (COST_FILE, METRICS_FILE, MLLOG_FILE, RUN_FILE, StoreError,
-                                 iter_run_dirs, load_run)
+                                 load_run)
 from repro.report.runs import page_dir_for, summarize_run
 
 RUN_FILES = (RUN_FILE, COST_FILE, METRICS_FILE, MLLOG_FILE)
@@ -21,15 +22,31 @@ MANIFEST_FILE = "runs/.rendered.json"
 RENDERER_VERSION = "1"  # bump when summaries, run pages or run charts change: all are redrawn
 
 
-def fingerprint(run_dir: Path) -> str:
+def fingerprint(run_dir: Path | str) -> str:
+    # plain strings, not Path objects: this runs four times per run on every build
     parts = [RENDERER_VERSION]
     for name in RUN_FILES:
         try:
-            st = os.stat(run_dir / name)
+            st = os.stat(f"{run_dir}/{name}")
             parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
         except FileNotFoundError:
             parts.append(f"{name}:-")
     return "|".join(parts)
+
+
+def run_dirs(results_dir: Path) -> list[Path]:
+    """results/<recipe>/<run>/ folders holding a run.json, sorted: the layout
+    repro.harness.store.iter_run_dirs reads, listed with os.scandir (a glob over 10,000 runs
+    costs more than the rest of a re-render's reading)."""
+    found = []
+    with os.scandir(results_dir) as recipes:
+        for recipe in recipes:
+            if not recipe.is_dir():
+                continue
+            with os.scandir(recipe.path) as runs:
+                found += [run.path for run in runs
+                          if run.is_dir() and os.path.isfile(f"{run.path}/{RUN_FILE}")]
+    return [Path(p) for p in sorted(found)]
 
 
 @dataclass
@@ -38,6 +55,7 @@ class Collected:
     stale: list[int] = field(default_factory=list)         # indices whose page must be redrawn
     fingerprints: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)      # pages of runs no longer on disk
 
 
 def read_manifest(site_dir: Path | None) -> dict[str, dict]:
@@ -77,8 +95,12 @@ def collect_runs(results_dir: Path, site_dir: Path | None = None) -> Collected:
     cost.json is damaged are shown unpriced, reported, and never cached."""
     previous = read_manifest(site_dir)
     out = Collected()
-    for run_dir in iter_run_dirs(results_dir):
+    taken: set[str] = set()
+    for run_dir in run_dirs(results_dir):
         page_dir = page_dir_for(run_dir)
+        if page_dir in taken:   # two folder names that differ only in characters slug() replaces
+            page_dir += "-" + hashlib.sha256(str(run_dir).encode()).hexdigest()[:8]
+        taken.add(page_dir)
         stamp = fingerprint(run_dir)
         cached = previous.get(page_dir)
         if cached and cached.get("fingerprint") == stamp and \
@@ -92,15 +114,18 @@ def collect_runs(results_dir: Path, site_dir: Path | None = None) -> Collected:
             out.errors.append(str(exc))
             continue
         errors_before = len(out.errors)
-        out.runs.append(summarize_run(record, out.errors))
+        summary = summarize_run(record, out.errors)
+        summary["page_dir"], summary["href"] = page_dir, page_dir + "/index.html"
+        out.runs.append(summary)
         if len(out.errors) == errors_before:
             out.fingerprints[page_dir] = stamp
+    out.removed = sorted(set(previous) - taken)
     order = sorted(range(len(out.runs)),
                    key=lambda i: (out.runs[i]["started_at"] or "", out.runs[i]["run_id"]))
     out.runs = [out.runs[i] for i in order]
     out.stale = [i for i, run in enumerate(out.runs)
                  if previous.get(run["page_dir"], {}).get("fingerprint")
                  != out.fingerprints.get(run["page_dir"])
-                 or not (Path(site_dir) / run["page_dir"] / "index.html").is_file()] \
+                 or not os.path.isfile(f"{site_dir}/{run['page_dir']}/index.html")] \
         if site_dir is not None else list(range(len(out.runs)))
     return out

@@ -3,14 +3,16 @@ target across code versions. (Per-run curves are drawn by repro.report.run_chart
 
 Each set of data points is one scatter drawn with a `gid`, which the SVG backend writes as the id of
 its <g> element; inside it every point is one <use> (or one <path> when there are few), so a test
-can count the points the data says. Connecting lines are separate artists with their own ids. Text stays text (svg.fonttype none) and ids are salted with a fixed string so the same data
-gives the same file.
+can count the points the data says. Connecting lines are separate artists with their own ids.
+Text stays text (svg.fonttype none) and ids are salted with a fixed string, so the same data gives
+the same file.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -132,7 +134,7 @@ def write_plots(context: dict, out_dir: Path) -> None:
         data = [board["title"], market,
                 [(e["time_to_target_s"], e["costs"].get(market)) for e in board["entries"]],
                 [(p.get("time_to_target_s"), p.get("cost_usd")) for p in board["published"]]]
-        cache.draw(name, data, lambda: pareto_svg(board, market))
+        cache.draw(name, data, partial(pareto_svg, board, market))
         board["pareto_svg"] = name
         board["pareto_market"] = market
     for number, series in enumerate(context["history"], start=1):
@@ -141,7 +143,7 @@ def write_plots(context: dict, out_dir: Path) -> None:
             data = [series["recipe"], series["hardware"],
                     [(v["git_sha"], v["olympic_mean_s"], v["min_s"], v["max_s"], v["regression"])
                      for v in series["versions"]]]
-            cache.draw(name, data, lambda: history_svg(series))
+            cache.draw(name, data, partial(history_svg, series))
             series["svg"] = name
     cache.save()
 

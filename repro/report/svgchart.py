@@ -77,7 +77,8 @@ def _body(chart: Chart) -> list[str]:
         return TOP + plot_h - (y - y0) / ((y1 - y0) or 1.0) * plot_h
 
     out = [f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#fff" stroke="#888"/>',
-           f'<text x="{WIDTH / 2:.1f}" y="15" text-anchor="middle" font-size="12">{escape(chart.title)}</text>',
+           f'<text x="{WIDTH / 2:.1f}" y="15" text-anchor="middle" font-size="12">'
+           f'{escape(chart.title)}</text>',
            '<g class="x-axis">']
     for tick in x_ticks:
         x = px(tick)
