@@ -87,11 +87,24 @@ def test_cpu_run_priced_on_matching_vcpus(tmp_path):
     assert od["benchmark_usd"] == "0.000099"
     assert rows[("aws", "spot")]["benchmark_usd"] == "0.000038"
     assert cost["snapshot_id"] == "shipped-2026-11-25" and cost["stale"] is False
+    # Paperspace sells no 2-vCPU machine: the smallest that holds the run (C5, 4 vCPUs), said so
+    ps = rows[("paperspace", "on-demand")]
+    assert ps["instance_type"] == "C5" and ps["vcpus"] == 4 and ps["usd_per_hour"] == "0.08"
+    assert any("smallest that holds the run (4 vCPUs)" in n for n in ps["notes"])
+    assert not any("smallest" in n for n in od["notes"])
     unmatched = {(u["provider"], u["market"]): u["reason"] for u in cost["unmatched"]}
-    assert "exactly 2 vCPUs" in unmatched[("paperspace", "on-demand")]
+    assert ("paperspace", "on-demand") not in unmatched
     assert ("paperspace", "spot") in unmatched
     for row in cost["rows"]:  # money is strings of Decimals, never floats, never zero
         assert isinstance(row["billed_usd"], str) and Decimal(row["billed_usd"]) > 0
+
+
+def test_cpu_run_larger_than_every_offer_is_unmatched_not_guessed(tmp_path):
+    run_dir = write_run(tmp_path, {**CPU2, "vcpus": 4096})
+    cost = price_run(run_dir, load_snapshot(), now=NOW)
+    assert cost["rows"] == []
+    reasons = [u["reason"] for u in cost["unmatched"]]
+    assert any("4096 or more vCPUs" in r for r in reasons)
 
 
 def test_eight_v100_reproduces_seed_and_spot_is_cheaper(tmp_path):

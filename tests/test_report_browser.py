@@ -105,3 +105,32 @@ def test_page_reads_without_javascript(browser, site):
     assert times == ["3.95 s", "4.50 s", "6.10 s", "7.50 s"]      # ranked by time, no script
     assert page.locator("#board-digits th[data-sortable] button").count() == 0
     context.close()
+
+
+@pytest.mark.slow
+def test_real_digits_runs_show_time_accuracy_and_each_market(browser, digits_group, tmp_path):
+    """Issue 3 acceptance 2, end to end: runs trained and priced by the real pipeline, rendered,
+    read back in Chromium. Every market is shown with the instance it was priced as, or with the
+    pricing layer's reason for having no offer."""
+    import json
+    results, _ = digits_group
+    index = build_site(results, tmp_path / "site")
+    page, problems = open_page(browser, index.as_uri())
+    assert problems == []
+    row = page.locator("#board-digits tbody tr").first
+    assert row.is_visible()
+    assert row.locator("td.time").inner_text().endswith(" s")
+    assert row.locator("td.accuracy").inner_text().endswith("% top1")
+    cost = json.loads(next(results.glob("digits/*/cost.json")).read_text())
+    expected = {f"{r['provider']} {r['market']}": r["instance_type"] for r in cost["rows"]}
+    reasons = {f"{u['provider']} {u['market']}": u["reason"] for u in cost["unmatched"]}
+    assert {"aws on-demand", "aws spot"} <= set(expected)
+    assert any(key.startswith("paperspace") for key in (*expected, *reasons))
+    for cell in row.locator("td.cost").all():
+        market = cell.get_attribute("data-market")
+        text = cell.inner_text()
+        if market in expected:
+            assert text.startswith("$") and f"· {market} {expected[market]}" in text
+        else:
+            assert text.startswith("no offer") and reasons[market] in text.replace("\n", " ")
+    page.close()

@@ -109,6 +109,18 @@ def test_published_rows_are_apart_labelled_and_sourced(site):
     assert "3.83 s" in airbench.get_text(" ")
 
 
+def test_published_costs_are_their_time_times_their_rate():
+    import re
+    checked = 0
+    for row in PUBLISHED:
+        rate = re.search(r"\$([0-9.]+)/h", row["cost_note"] or "")
+        if rate and row["time_to_target_s"]:
+            cost = Decimal(rate.group(1)) * Decimal(str(row["time_to_target_s"])) / 3600
+            assert cost.quantize(Decimal("0.01")) == Decimal(row["cost_usd"]), row["entry"]
+            checked += 1
+    assert checked == 3
+
+
 def test_time_column_carries_sortable_values_in_default_order(site):
     page = soup(site / "index.html")
     for table in page.select("table.leaderboard"):

@@ -85,7 +85,7 @@ def test_sigterm_mid_epoch_then_resume_matches_the_uninterrupted_run(tmp_path, m
     assert [line.split("\t")[0] for line in tsv[1:]] == ["1", "2"]
 
 
-def test_resume_refuses_changes_and_missing_checkpoints(tmp_path, uninterrupted):
+def test_resume_refuses_changes_and_missing_checkpoints(tmp_path):
     run_dir = Path(api.train(recipe_name="digits", epochs=1, results_dir=tmp_path)["runs"][0]["run_dir"])
     with pytest.raises(ValueError, match="--resume continues the recorded config"):
         api.train(recipe_name="digits", resume=run_dir, epochs=5)

@@ -50,13 +50,22 @@ def run_hardware(hardware: dict[str, Any]) -> dict[str, Any]:
 
 def describe_hardware(match: dict[str, Any]) -> str:
     if match["gpu_count"] == 0:
-        return f"{match['vcpus']} vCPUs, no GPU (CPU run priced on a {match['vcpus']}-vCPU instance)"
+        return (f"{match['vcpus']} vCPUs, no GPU (CPU run priced on a {match['vcpus']}-vCPU instance, or on "
+                f"the provider's smallest CPU instance with more vCPUs where none has exactly {match['vcpus']})")
     return f"{match['gpu_count']} x {match['gpu_model']}"
 
 
 def find_offer(snapshot: Snapshot, match: dict[str, Any], provider: str, market: str) -> Offer | None:
+    """GPU runs: exact GPU model and count. CPU runs: exactly the run's vCPUs; where the provider sells
+    no such size, the smallest CPU instance that holds the run (fewer vCPUs never holds it), since that
+    is the machine one would have to rent there."""
     if match["gpu_count"] == 0:
         hits = snapshot.find(provider=provider, market=market, gpu_count=0, vcpus=match["vcpus"])
+        if not hits:
+            bigger = [o for o in snapshot.find(provider=provider, market=market, gpu_count=0)
+                      if o.vcpus and o.vcpus > match["vcpus"]]
+            smallest = min((o.vcpus for o in bigger), default=None)
+            hits = [o for o in bigger if o.vcpus == smallest]
     else:
         hits = snapshot.find(provider=provider, market=market, gpu_model=match["gpu_model"],
                              gpu_count=match["gpu_count"])
@@ -79,7 +88,7 @@ def unmatched_reason(snapshot: Snapshot, match: dict[str, Any], provider: str, m
     if match["gpu_count"] == 0:
         sizes = sorted({o.vcpus for o in offered if o.gpu_count == 0})
         have = ", ".join(map(str, sizes)) or "none"
-        return (f"no {provider} {market} CPU instance with exactly {match['vcpus']} vCPUs in snapshot "
+        return (f"no {provider} {market} CPU instance with {match['vcpus']} or more vCPUs in snapshot "
                 f"{snapshot.id} (CPU sizes offered: {have} vCPUs)")
     same_model = sorted({o.gpu_count for o in offered if (o.gpu_model or "").upper() == match["gpu_model"].upper()})
     if same_model:
@@ -154,7 +163,11 @@ def cost_for_run(run: dict[str, Any], snapshot: Snapshot, *, max_age_days: float
                 cost["unmatched"].append({"provider": provider, "market": market,
                                           "reason": unmatched_reason(snapshot, match, provider, market)})
             else:
-                cost["rows"].append(cost_row(offer, time_to_target_s, session_s))
+                row = cost_row(offer, time_to_target_s, session_s)
+                if match["gpu_count"] == 0 and offer.vcpus != match["vcpus"]:
+                    row["notes"].append(f"no {match['vcpus']}-vCPU {provider} instance: priced on the smallest "
+                                        f"that holds the run ({offer.vcpus} vCPUs)")
+                cost["rows"].append(row)
     return cost
 
 

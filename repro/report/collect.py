@@ -19,7 +19,7 @@ from repro.report.runs import page_dir_for, summarize_run
 
 RUN_FILES = (RUN_FILE, COST_FILE, METRICS_FILE, MLLOG_FILE)
 MANIFEST_FILE = "runs/.rendered.json"
-RENDERER_VERSION = "1"  # bump when summaries, run pages or run charts change: all are redrawn
+RENDERER_VERSION = "2"  # bump when summaries, run pages or run charts change: all are redrawn
 
 
 def fingerprint(run_dir: Path | str) -> str:
