@@ -74,6 +74,9 @@ def train(*, recipe_name: str, runs: int = 1, seed: int = 0, target: float | Non
     from repro.train.loop import TrainOptions, run_recipe
 
     printer = printer or _Silent()
+    if distributed.under_torchrun() and int(os.environ["RANK"]) != 0:
+        printer = _Silent()  # rank 0 speaks for the run
+    caller_recipe = recipe is not None
     if runs < 1:
         raise RecipeError(f"--runs must be ≥ 1, got {runs}")
     if resume is not None:  # the recorded config and seed, never the command line's
@@ -86,20 +89,25 @@ def train(*, recipe_name: str, runs: int = 1, seed: int = 0, target: float | Non
         synthetic = synthetic or bool(old.get("synthetic_data"))
     recipe = recipe or resolve_recipe(recipe_name, target=target, epochs=epochs, precision=precision,
                                       overrides=overrides)
-    if ((gpus or 1) > 1 or nnodes > 1) and not distributed.under_torchrun():
-        rc = distributed.launch(distributed.cli_args(
-            recipe_name=recipe_name, recipe=recipe, runs=runs, seed=seed, target=target, epochs=epochs,
-            precision=precision, overrides=overrides, results_dir=results_dir, device=device, data_dir=data_dir,
-            synthetic=synthetic, snapshot_path=snapshot_path, stop_at_target=stop_at_target, gpus=gpus,
-            resume=resume, printer=printer), nproc_per_node=gpus or 1, nnodes=nnodes, node_rank=node_rank,
-            rdzv_endpoint=rdzv_endpoint)
-        return {"ok": rc == 0, "interrupted": rc in (130, 143, -2, -15), "group": None, "runs": [],
-                "returncode": rc}
     snapshot = load_snapshot(snapshot_path)
     device = default_device(device)
     _check_writable(results_dir)
     if data_dir is not None and not Path(data_dir).exists():
         raise RecipeError(f"--data {data_dir}: no such directory")
+    # a caller-built recipe (rerun) cannot be re-stated on a command line: it runs in this process
+    gpus = gpus or (1 if caller_recipe else distributed.default_gpus(recipe, device))
+    if (gpus > 1 or nnodes > 1) and not distributed.under_torchrun():
+        if caller_recipe:
+            raise distributed.LaunchError("a Recipe object cannot be handed to torchrun ranks; pass "
+                                          "recipe_name with overrides instead, or gpus=1")
+        rc = distributed.launch(distributed.cli_args(
+            recipe_name=recipe_name, recipe=recipe, runs=runs, seed=seed, target=target, epochs=epochs,
+            precision=precision, overrides=overrides, results_dir=results_dir, device=device, data_dir=data_dir,
+            synthetic=synthetic, snapshot_path=snapshot_path, stop_at_target=stop_at_target, gpus=gpus,
+            resume=resume, printer=printer), nproc_per_node=gpus, nnodes=nnodes, node_rank=node_rank,
+            rdzv_endpoint=rdzv_endpoint)
+        return {"ok": rc == 0, "interrupted": rc in (130, 143, -2, -15), "group": None, "runs": [],
+                "returncode": rc}
 
     group_id = store.new_run_id()
     results: list[dict[str, Any]] = []

@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from tests.imagenet_tree import make_tree
+
+pytestmark = pytest.mark.filterwarnings("ignore:The image decoding and encoding capabilities:DeprecationWarning")
 from repro.recipes import apply_overrides, get_recipe
 from repro.train.data import DataError
 from repro.train.data import imagenet as inet

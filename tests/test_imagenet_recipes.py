@@ -13,6 +13,8 @@ from repro.train.loop import evaluate, param_groups
 from repro.train.models import build_model
 from tests.imagenet_tree import make_tree
 
+pytestmark = pytest.mark.filterwarnings("ignore:The image decoding and encoding capabilities:DeprecationWarning")
+
 NAMES = ("imagenet-fastai-2018", "imagenet-rn50-fast", "imagenet-rn18-1gpu")
 
 

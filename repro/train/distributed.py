@@ -208,3 +208,11 @@ def cli_args(*, recipe_name: str, recipe, runs: int, seed: int, target, epochs, 
     elif getattr(printer, "quiet", False):
         args.append("--quiet")
     return args
+
+
+def default_gpus(recipe, device: str) -> int:
+    """Without --gpus: every local GPU the recipe's published figure used (capped by what the box has);
+    one process on CPU."""
+    if not str(device).startswith("cuda") or recipe.data.name not in FAMILY_COMMANDS:
+        return 1
+    return max(1, min(recipe.gpus, torch.cuda.device_count()))

@@ -192,7 +192,8 @@ def mlperf_hyperparameters(recipe: Recipe, ctx: dist_.DistContext) -> dict:
 
 class _StopRequest:
     """SIGTERM/SIGINT during training set a flag; the loop stops at the next step boundary, where the
-    state is consistent, saves a checkpoint and raises Interrupted (RunSession marks the run)."""
+    state is consistent, saves a checkpoint and raises Interrupted (RunSession marks the run). A
+    second signal interrupts at once."""
 
     def __init__(self) -> None:
         self.signum: int | None = None
@@ -205,6 +206,8 @@ class _StopRequest:
         return self
 
     def _set(self, signum, frame) -> None:
+        if self.signum is not None:  # a second signal: stop now, without the checkpoint
+            raise Interrupted(signum)
         self.signum = signum
 
     def __exit__(self, *exc) -> None:
