@@ -28,3 +28,14 @@ def digits_group(tmp_path_factory):
     results = tmp_path_factory.mktemp("results")
     summary = api.train(recipe_name="digits", runs=2, seed=0, epochs=3, results_dir=results)
     return results, summary
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models on a shared 2-core box: one thread is faster than two contended ones."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

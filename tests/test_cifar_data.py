@@ -11,12 +11,7 @@ from repro.train.data import DataError, registry
 from repro.train.data import cifar
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def labelled_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ import torch
 from repro import api
 from repro.cli import build_parser, main
 from repro.harness import store
-from repro.recipes import RECIPES, get_recipe
+from repro.recipes import RECIPES
 from repro.train.data import cifar
 from repro.train.loop import TrainOptions, run_recipe
 
@@ -21,12 +21,7 @@ REPRO = Path(sys.executable).with_name("repro")
 CIFAR_NAMES = ("cifar-fastai-2018", "cifar-wide-8gpu", "cifar-airbench")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def learnable_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

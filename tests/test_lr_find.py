@@ -12,12 +12,7 @@ from repro.train.commands import add_lr_find_parser
 from repro.train.lr_find import find_lr, lr_at, lr_range_test, suggest
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_sweep_is_exponential():

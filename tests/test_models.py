@@ -7,13 +7,7 @@ from repro.recipes import ModelSpec
 from repro.train.models import (MODELS, Airbench94Net, ConcatPool2d, build_model, count_parameters)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # the CI box is shared: one thread is faster than two contended ones for these tiny models
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 SMALL = {  # narrow versions so forward/backward stays fast on CPU; the layer structure is the real one

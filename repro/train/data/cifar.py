@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
