@@ -168,5 +168,5 @@ def test_make_needs_data_or_synthetic_and_synthetic_has_the_real_shape():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="GPU JPEG decoding needs CUDA (none on this machine)")
 def test_gpu_decode_matches_shapes(tree_dir):
     data = inet.ImageNetData(inet.scan_tree(tree_dir), device="cuda", workers=2)
-    x, y = next(iter(data.train_batches(1, 8, torch.Generator().manual_seed(0), 224)))
+    x, _ = next(iter(data.train_batches(1, 8, torch.Generator().manual_seed(0), 224)))
     assert x.is_cuda and x.shape == (8, 3, 224, 224)

@@ -44,7 +44,6 @@ def uninterrupted(tmp_path_factory):
     return out["runs"][0]["record"]
 
 
-@pytest.mark.slow  # two digits runs and a resume: ~80 s on a shared 2-core box
 def test_sigterm_mid_epoch_then_resume_matches_the_uninterrupted_run(tmp_path, monkeypatch, uninterrupted):
     epochs = uninterrupted["outcome"]["epochs"]
     target = epochs[1]["top1"]  # reached at the end of epoch 2, after the resume (unless epoch 1 got there)
@@ -121,7 +120,7 @@ def test_cli_sigterm_and_resume_on_a_jpeg_tree(tmp_path):
               "--set", "data.workers=1", "--set", "model.num_classes=3",
               "--set", "data.size_knots=[[0,32],[0.5,32],[0.5,64],[1,64]]", "--set", "data.eval_size=48"]
     ref = subprocess.run([str(REPRO_BIN), "imagenet", *common, "--results", str(tmp_path / "ref"), "--quiet"],
-                         capture_output=True, text=True, timeout=300)
+                         check=False, capture_output=True, text=True, timeout=300)
     assert ref.returncode == 0, ref.stderr[-2000:]
     proc = subprocess.Popen([str(REPRO_BIN), "imagenet", *common, "--results", str(tmp_path / "cut"), "--json"],
                             stdout=subprocess.PIPE, text=True)
@@ -135,7 +134,7 @@ def test_cli_sigterm_and_resume_on_a_jpeg_tree(tmp_path):
     run_dir = next((tmp_path / "cut" / "imagenet-rn18-1gpu").glob("*/run.json")).parent
     assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
     res = subprocess.run([str(REPRO_BIN), "imagenet", "--resume", str(run_dir), "--device", "cpu", "--quiet"],
-                         capture_output=True, text=True, timeout=300)
+                         check=False, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     done = json.loads((run_dir / "run.json").read_text())
     want = json.loads(next((tmp_path / "ref" / "imagenet-rn18-1gpu").glob("*/run.json")).read_text())

@@ -115,7 +115,7 @@ class RunSession:
         self.record.setdefault("segments", []).append(
             {"segment": len(self.record.get("segments", [])) + 1, "started_at": store.iso(started),
              "ended_at": None, "status": "running", "run_s": None, "counted_s": None, "lost_s": None,
-             "downtime_before_s": None})
+             "downtime_before_s": None, "command": command})
         self._save()
 
     # -- resume: one run, several segments -----------------------------------------------------------
@@ -124,7 +124,8 @@ class RunSession:
         if prior.get("recipe_hash") != self.record["recipe_hash"]:
             raise store.StoreError(f"{self.run_dir}: recorded recipe hash {prior.get('recipe_hash')} differs from "
                                    f"{self.record['recipe_hash']}; resume with the recorded config")
-        for key in ("run_id", "group_id", "started_at", "outcome", "segments", "seed"):
+        # provenance stays the first segment's (its command names --data); each segment notes its own command
+        for key in ("run_id", "group_id", "started_at", "outcome", "segments", "seed", "provenance"):
             if key in prior:
                 self.record[key] = prior[key]
         self._prior_session_s = float(prior["outcome"].get("session_s") or 0.0)

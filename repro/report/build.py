@@ -76,14 +76,27 @@ def _snapshot_info(snapshot_path: Path | None, runs: list[dict]) -> dict | None:
             "runs_priced_with_other_snapshots": others}
 
 
+def _make_out_dir(out_dir: Path) -> None:
+    try:
+        (out_dir / "plots").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"cannot create output folder {out_dir}: {exc.strerror}; "
+                          "pass a writable --out DIR") from None
+
+
 def _collect(results_dir: Path, snapshot_path: Path | None,
              published: dict[str, list[dict]] | None,
-             site_dir: Path | None = None) -> tuple[dict, Collected]:
+             site_dir: Path | None = None, out_dir: Path | None = None) -> tuple[dict, Collected]:
+    """With out_dir, the page of each run read afresh is drawn while it is read (the manifest
+    that vouched for the old pages is dropped first)."""
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise ReportError(f"results directory {results_dir} does not exist; run a recipe first "
                           "(`repro digits`) or pass --results DIR")
-    collected = collect_runs(results_dir, site_dir)
+    if out_dir is not None:
+        _make_out_dir(out_dir)
+    collected = collect_runs(results_dir, site_dir, render_to=out_dir,
+                             before_render=forget_manifest if out_dir is not None else None)
     runs = collected.runs
     published = published_by_task() if published is None else published
     context = {
@@ -142,16 +155,10 @@ def build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None = No
     `published` replaces the shipped reference rows (tests pass their own)."""
     out_dir = Path(out_dir)
     context, collected = _collect(results_dir, snapshot_path, published,
-                                  out_dir if out_dir.is_dir() else None)
-    try:
-        (out_dir / "plots").mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ReportError(f"cannot create output folder {out_dir}: {exc.strerror}; "
-                          "pass a writable --out DIR") from None
+                                  out_dir if out_dir.is_dir() else None, out_dir)
     env = make_environment()
     _copy_static(out_dir)
     write_plots(context, out_dir)
-    forget_manifest(out_dir)
     for page_dir in collected.removed:      # runs deleted from results since the last build
         shutil.rmtree(out_dir / page_dir, ignore_errors=True)
     write_run_pages(context["runs"], collected.stale, out_dir)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,42 +91,113 @@ def forget_manifest(site_dir: Path) -> None:
     (Path(site_dir) / MANIFEST_FILE).unlink(missing_ok=True)
 
 
-def collect_runs(results_dir: Path, site_dir: Path | None = None) -> Collected:
+PARALLEL_THRESHOLD = 400  # below this many runs to read, starting worker processes costs more
+
+_READ_JOBS: tuple[list[tuple[str, str, str | None]], Path | None] | None = None  # forked workers
+
+
+def _read_one(run_dir: str, page_dir: str, stamp: str | None, render_to: Path | None,
+              template) -> tuple[dict | None, list[str], str | None]:
+    """(summary or None, errors, fingerprint to vouch for it or None) for one run directory; with
+    render_to, its page is drawn from the run.json just parsed (read once, not once per stage)."""
+    errors: list[str] = []
+    if stamp is None:
+        stamp = fingerprint(run_dir)     # before reading: a rewrite meanwhile shows next time
+    try:
+        record = load_run(Path(run_dir))
+    except StoreError as exc:
+        return None, [str(exc)], None
+    summary = summarize_run(record, errors)
+    summary["page_dir"], summary["href"] = page_dir, page_dir + "/index.html"
+    if render_to is not None:
+        from repro.report.run_page import render_run_page
+        render_run_page(template, summary, render_to, record.data)
+    return summary, errors, None if errors else stamp
+
+
+def _read_chunk(bounds: tuple[int, int]) -> list[tuple[dict | None, list[str], str | None]]:
+    from repro.report.run_page import run_template
+    jobs, render_to = _READ_JOBS
+    template = run_template() if render_to is not None else None
+    return [_read_one(*job, render_to, template) for job in jobs[bounds[0]:bounds[1]]]
+
+
+def _read_all(jobs: list[tuple[str, str, str | None]], render_to: Path | None) -> list:
+    """_read_one over jobs, in job order, in worker processes when there are many."""
+    global _READ_JOBS
+    _READ_JOBS = (jobs, render_to)
+    try:
+        workers = min(os.cpu_count() or 1, 8)
+        if len(jobs) >= PARALLEL_THRESHOLD and workers > 1 and \
+                "fork" in multiprocessing.get_all_start_methods():
+            if render_to is not None:
+                from repro.report.run_page import run_template
+                run_template()   # compiled once here, inherited by every worker
+            # small contiguous chunks: results come back in order, and a slow recipe's runs
+            # (long epoch tables) do not all land on one worker
+            size = max(20, len(jobs) // (workers * 16))
+            bounds = [(k, min(k + size, len(jobs))) for k in range(0, len(jobs), size)]
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                return [item for part in pool.imap(_read_chunk, bounds) for item in part]
+        return _read_chunk((0, len(jobs))) if jobs else []
+    finally:
+        _READ_JOBS = None
+
+
+def collect_runs(results_dir: Path, site_dir: Path | None = None,
+                 render_to: Path | None = None, before_render=None) -> Collected:
     """Summaries of every run under results_dir. Unreadable runs are listed in `errors`; runs whose
-    cost.json is damaged are shown unpriced, reported, and never cached."""
+    cost.json is damaged are shown unpriced, reported, and never cached.
+
+    With render_to (the site folder, already created), the page of every run read afresh is
+    drawn during the same pass, so its run.json is parsed once; those pages are left out of
+    `stale`, which then lists only cached runs whose page is missing. before_render(render_to) is
+    called once the previous manifest is read and before any page changes."""
     previous = read_manifest(site_dir)
+    if render_to is not None and before_render is not None:
+        before_render(render_to)
     out = Collected()
     taken: set[str] = set()
+    slots: list[dict | int] = []     # a cached summary, or the index of a job to read
+    jobs: list[tuple[str, str, str | None]] = []
     for run_dir in run_dirs(results_dir):
         page_dir = page_dir_for(run_dir)
         if page_dir in taken:   # two folder names that differ only in characters slug() replaces
             page_dir += "-" + hashlib.sha256(str(run_dir).encode()).hexdigest()[:8]
         taken.add(page_dir)
-        stamp = fingerprint(run_dir)
         cached = previous.get(page_dir)
+        stamp = fingerprint(run_dir) if cached else None
         if cached and cached.get("fingerprint") == stamp and \
                 cached["summary"].get("source_dir") == str(run_dir):
-            out.runs.append(cached["summary"])
+            slots.append(cached["summary"])
             out.fingerprints[page_dir] = stamp
             continue
-        try:
-            record = load_run(run_dir)
-        except StoreError as exc:
-            out.errors.append(str(exc))
+        slots.append(len(jobs))
+        jobs.append((str(run_dir), page_dir, stamp))
+    results = _read_all(jobs, render_to)
+    drawn: set[str] = set()
+    for slot in slots:
+        if isinstance(slot, dict):
+            out.runs.append(slot)
             continue
-        errors_before = len(out.errors)
-        summary = summarize_run(record, out.errors)
-        summary["page_dir"], summary["href"] = page_dir, page_dir + "/index.html"
+        summary, errors, stamp = results[slot]
+        out.errors += errors
+        if summary is None:
+            continue
         out.runs.append(summary)
-        if len(out.errors) == errors_before:
-            out.fingerprints[page_dir] = stamp
+        if render_to is not None:
+            drawn.add(summary["page_dir"])
+        if stamp is not None:
+            out.fingerprints[summary["page_dir"]] = stamp
     out.removed = sorted(set(previous) - taken)
     order = sorted(range(len(out.runs)),
                    key=lambda i: (out.runs[i]["started_at"] or "", out.runs[i]["run_id"]))
     out.runs = [out.runs[i] for i in order]
     out.stale = [i for i, run in enumerate(out.runs)
-                 if previous.get(run["page_dir"], {}).get("fingerprint")
-                 != out.fingerprints.get(run["page_dir"])
-                 or not os.path.isfile(f"{site_dir}/{run['page_dir']}/index.html")] \
-        if site_dir is not None else list(range(len(out.runs)))
+                 if run["page_dir"] not in drawn
+                 and (previous.get(run["page_dir"], {}).get("fingerprint")
+                      != out.fingerprints.get(run["page_dir"])
+                      or not os.path.isfile(f"{site_dir}/{run['page_dir']}/index.html"))] \
+        if site_dir is not None else [i for i, run in enumerate(out.runs)
+                                      if run["page_dir"] not in drawn]
     return out

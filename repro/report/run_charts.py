@@ -5,12 +5,25 @@ from __future__ import annotations
 from repro.report.svgchart import Chart, Series, render_row
 
 
+_INF = float("inf")
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and value == value and abs(value) != _INF
+
+
 def _pairs(epochs: list[dict], x_key: str, y_key: str) -> tuple[list[float], list[float]]:
     xs, ys = [], []
     for epoch in epochs:
         x, y = epoch.get(x_key), epoch.get(y_key)
-        if isinstance(x, (int, float)) and isinstance(y, (int, float)) \
-                and not isinstance(y, bool) and y == y and abs(y) != float("inf"):
+        # exact float/int first (what JSON gives), the general test for anything else
+        if type(y) is float:
+            if y != y or y == _INF or y == -_INF:
+                continue
+        elif type(y) is not int and not _number(y):
+            continue
+        if type(x) is float or type(x) is int or isinstance(x, (int, float)):
             xs.append(float(x))
             ys.append(float(y))
     return xs, ys
@@ -39,14 +52,31 @@ def curves_svg(run_data: dict) -> str:
     return render_row([accuracy, loss])
 
 
+_SCHEDULES: dict[tuple, str] = {}   # runs of one recipe share their schedule: drawn once
+
+
 def schedule_svg(run_data: dict) -> str:
     epochs = (run_data.get("outcome") or {}).get("epochs") or []
-    charts = []
+    parts = []
     for key, title, color in (("lr", "learning rate", "#0b5cad"), ("momentum", "momentum", "#2f855a"),
                               ("image_size", "image size (px)", "#b45309")):
         xs, ys = _pairs(epochs, "epoch", key)
+        parts.append((key, title, color, xs, ys))
+    # the drawing is a function of these numbers alone; zeros stay out of the key (0.0 and -0.0
+    # are equal keys but print differently)
+    cache_key = tuple((tuple(xs), tuple(ys)) for _, _, _, xs, ys in parts)
+    cacheable = all(v for _, _, _, xs, ys in parts for v in (*xs, *ys))
+    if cacheable and cache_key in _SCHEDULES:
+        return _SCHEDULES[cache_key]
+    charts = []
+    for key, title, color, xs, ys in parts:
         if xs or key != "image_size":
             chart = Chart(title, "epoch", title)
             chart.series.append(Series(key.replace("_", "-"), title, color, xs, ys))
             charts.append(chart)
-    return render_row(charts)
+    svg = render_row(charts)
+    if cacheable:
+        if len(_SCHEDULES) >= 1024:
+            _SCHEDULES.clear()
+        _SCHEDULES[cache_key] = svg
+    return svg

@@ -36,6 +36,21 @@ class Chart:
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     """Round tick values (1, 2, 5 × 10^k steps) covering [low, high]."""
+    if type(low) is not float or type(high) is not float or not (low and high):
+        return _nice_ticks(low, high, count)   # keys would confuse 0.0 with -0.0, 1 with 1.0
+    key = (low, high, count)
+    ticks = _TICKS.get(key)
+    if ticks is None:
+        if len(_TICKS) >= 4096:
+            _TICKS.clear()
+        ticks = _TICKS[key] = _nice_ticks(low, high, count)
+    return list(ticks)
+
+
+_TICKS: dict[tuple, list[float]] = {}   # runs of one recipe share axes: most lookups hit
+
+
+def _nice_ticks(low: float, high: float, count: int) -> list[float]:
     if not (math.isfinite(low) and math.isfinite(high)):
         return [0.0, 1.0]
     if high <= low:
@@ -57,25 +72,18 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 def _fmt(value: float) -> str:
     """Tick text short enough for the axis: 15000 → 15k."""
-    if abs(value) >= 10_000:
-        return f"{value / 1000:.4g}k"
-    return f"{value:.4g}"
+    if -10_000 < value < 10_000:
+        return f"{value:.4g}"
+    if value != value:       # NaN: abs(nan) >= 10_000 is False
+        return f"{value:.4g}"
+    return f"{value / 1000:.4g}k"
 
 
-def _body(chart: Chart) -> list[str]:
-    xs = [x for s in chart.series for x in s.xs] + [v[1] for v in chart.vlines]
-    ys = [y for s in chart.series for y in s.ys] + [h[1] for h in chart.hlines]
-    x_ticks = nice_ticks(min(xs, default=0.0), max(xs, default=1.0))
-    y_ticks = nice_ticks(min(ys, default=0.0), max(ys, default=1.0))
-    x0, x1, y0, y1 = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
+_FRAMES: dict[tuple, list[str]] = {}   # axes, grid and titles: shared by runs with the same ticks
+
+
+def _frame(chart: Chart, x_ticks: list[float], y_ticks: list[float], px, py) -> list[str]:
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-
-    def px(x: float) -> float:
-        return LEFT + (x - x0) / ((x1 - x0) or 1.0) * plot_w
-
-    def py(y: float) -> float:
-        return TOP + plot_h - (y - y0) / ((y1 - y0) or 1.0) * plot_h
-
     out = [f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#fff" stroke="#888"/>',
            f'<text x="{WIDTH / 2:.1f}" y="15" text-anchor="middle" font-size="12">'
            f'{escape(chart.title)}</text>',
@@ -92,6 +100,30 @@ def _body(chart: Chart) -> list[str]:
                    f'<text x="{LEFT - 4}" y="{y + 3:.1f}" text-anchor="end">{_fmt(tick)}</text>')
     out.append(f'<text transform="translate(12 {TOP + plot_h / 2:.1f}) rotate(-90)" '
                f'text-anchor="middle">{escape(chart.y_label)}</text></g>')
+    return out
+
+
+def _body(chart: Chart) -> list[str]:
+    xs = [x for s in chart.series for x in s.xs] + [v[1] for v in chart.vlines]
+    ys = [y for s in chart.series for y in s.ys] + [h[1] for h in chart.hlines]
+    x_ticks = nice_ticks(min(xs, default=0.0), max(xs, default=1.0))
+    y_ticks = nice_ticks(min(ys, default=0.0), max(ys, default=1.0))
+    x0, x1, y0, y1 = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def px(x: float) -> float:
+        return LEFT + (x - x0) / ((x1 - x0) or 1.0) * plot_w
+
+    def py(y: float) -> float:
+        return TOP + plot_h - (y - y0) / ((y1 - y0) or 1.0) * plot_h
+
+    frame_key = (chart.title, chart.x_label, chart.y_label, tuple(x_ticks), tuple(y_ticks))
+    frame = _FRAMES.get(frame_key)
+    if frame is None:
+        if len(_FRAMES) >= 4096:
+            _FRAMES.clear()
+        frame = _FRAMES[frame_key] = _frame(chart, x_ticks, y_ticks, px, py)
+    out = list(frame)
     for gid, value, label in chart.hlines:
         y = py(value)
         out.append(f'<g id={quoteattr(gid)}><line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + plot_w}" '
@@ -103,13 +135,20 @@ def _body(chart: Chart) -> list[str]:
                    f'y2="{TOP + plot_h}" stroke="#666" stroke-dasharray="2 2"/>'
                    f'<text x="{x + 3:.1f}" y="{TOP + 10}" fill="#666">{escape(label)}</text></g>')
     legend_y = TOP + plot_h - 6 - 12 * (len(chart.series) - 1)
+    # px/py inlined: the points are most of a run page's drawing time at 10,000 runs
+    x_span = (x1 - x0) or 1.0
+    y_span = (y1 - y0) or 1.0
+    y_base = TOP + plot_h
     for s in chart.series:
-        points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(s.xs, s.ys))
+        pxs = [f"{LEFT + (x - x0) / x_span * plot_w:.1f}" for x in s.xs]
+        pys = [f"{y_base - (y - y0) / y_span * plot_h:.1f}" for y in s.ys]
+        points = " ".join([f"{a},{b}" for a, b in zip(pxs, pys)])
         color = quoteattr(s.color)
         out.append(f'<g id={quoteattr(s.gid)} class="series"><polyline points="{points}" fill="none" '
                    f'stroke={color} stroke-width="1.5"/>')
-        out += [f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2.5" fill={color}>'
-                f'<title>{_fmt(x)}, {_fmt(y)}</title></circle>' for x, y in zip(s.xs, s.ys)]
+        tail = f'" r="2.5" fill={color}><title>'
+        out += [f'<circle cx="{a}" cy="{b}{tail}{_fmt(x)}, {_fmt(y)}</title></circle>'
+                for a, b, x, y in zip(pxs, pys, s.xs, s.ys)]
         out.append('</g>')
         if len(chart.series) > 1:
             out.append(f'<text x="{WIDTH - RIGHT - 6}" y="{legend_y}" text-anchor="end" '

@@ -12,6 +12,8 @@ FAMILIES = {
 
 
 def add_train_parsers(sub, add_train_flags, handler) -> None:
+    """`repro cifar|imagenet`. `handler` is the CLI's plain train command; these families run
+    `_scale_out_handler` instead, which adds the torchrun (--gpus/--nnodes/…) and --resume flags."""
     from repro.recipes import RECIPES
 
     for command, (dataset, default, help_text) in FAMILIES.items():

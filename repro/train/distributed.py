@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import torch
 import torch.distributed as dist
@@ -37,7 +37,7 @@ class DistContext:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
-    device: torch.device = torch.device("cpu")
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     backend: str | None = None          # nccl | gloo when a process group is up
 
     @property
@@ -52,9 +52,9 @@ def under_torchrun() -> bool:
 def setup(device: str) -> DistContext:
     """Join torchrun's process group when launched by it (idempotent); a plain context otherwise.
     On CUDA each rank takes GPU LOCAL_RANK of its box."""
-    rank = int(os.environ.get("RANK", 0))
-    world_size = int(os.environ.get("WORLD_SIZE", 1))
-    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    rank = int(os.environ.get("RANK", "0"))
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     dev = torch.device(device)
     if dev.type == "cuda":
         if world_size > 1 and torch.cuda.device_count() <= local_rank:

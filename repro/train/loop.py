@@ -16,9 +16,10 @@ import inspect
 import random
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Self
 
 import numpy as np
 import torch
@@ -199,7 +200,7 @@ class _StopRequest:
         self.signum: int | None = None
         self._previous: dict = {}
 
-    def __enter__(self) -> "_StopRequest":
+    def __enter__(self) -> Self:
         for s in (signal.SIGTERM, signal.SIGINT):
             self._previous[s] = signal.getsignal(s)
             signal.signal(s, self._set)
@@ -316,7 +317,7 @@ def _sum(t: torch.Tensor, ctx) -> float:
 
 
 def _count(n: int, ctx) -> int:
-    return int(round(dist_.all_reduce_sum([n], ctx)[0]))
+    return round(dist_.all_reduce_sum([n], ctx)[0])
 
 
 def _save(session, model, opt, scaler, recipe, opts, ctx, gen_state, pos: ckpt.Position) -> None:

@@ -24,9 +24,9 @@ import math
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -124,16 +124,16 @@ def random_resized_crop_box(height: int, width: int, g: torch.Generator) -> tupl
         u = torch.rand(3, generator=g).tolist()
         target = area * (RRC_SCALE[0] + u[0] * (RRC_SCALE[1] - RRC_SCALE[0]))
         ratio = math.exp(log_lo + u[1] * (log_hi - log_lo))
-        w, h = int(round(math.sqrt(target * ratio))), int(round(math.sqrt(target / ratio)))
+        w, h = round(math.sqrt(target * ratio)), round(math.sqrt(target / ratio))
         if 0 < w <= width and 0 < h <= height:
             top = int(u[2] * (height - h + 1))
             left = int(torch.randint(0, width - w + 1, (1,), generator=g).item())
             return top, left, h, w
     ratio = width / height
     if ratio < RRC_RATIO[0]:
-        w, h = width, int(round(width / RRC_RATIO[0]))
+        w, h = width, round(width / RRC_RATIO[0])
     elif ratio > RRC_RATIO[1]:
-        h, w = height, int(round(height * RRC_RATIO[1]))
+        h, w = height, round(height * RRC_RATIO[1])
     else:
         w, h = width, height
     return (height - h) // 2, (width - w) // 2, h, w
@@ -148,7 +148,7 @@ def train_transform(img: torch.Tensor, size: int, g: torch.Generator, flip: bool
 
 
 def eval_transform(img: torch.Tensor, size: int) -> torch.Tensor:
-    short = int(round(size / EVAL_CROP_RATIO))
+    short = round(size / EVAL_CROP_RATIO)
     return TF.center_crop(TF.resize(img, [short], antialias=True), [size, size])
 
 
