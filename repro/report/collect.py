@@ -126,6 +126,9 @@ def _read_all(jobs: list[tuple[str, str, str | None]], render_to: Path | None) -
     """_read_one over jobs, in job order, in worker processes when there are many."""
     global _READ_JOBS
     _READ_JOBS = (jobs, render_to)
+    if render_to is not None:
+        from repro.report.run_page import new_build
+        new_build()
     try:
         workers = min(os.cpu_count() or 1, 8)
         if len(jobs) >= PARALLEL_THRESHOLD and workers > 1 and \

@@ -11,10 +11,12 @@ import multiprocessing
 import os
 import shlex
 import shutil
+import stat
 from numbers import Number
 from pathlib import Path
 
 from jinja2.exceptions import UndefinedError
+from markupsafe import Markup, escape
 
 from repro.harness.store import RUN_FILE, read_json
 from repro.report.collect import RUN_FILES
@@ -63,29 +65,51 @@ def _percent2(value) -> str:
     return "—"
 
 
-def epoch_rows(epochs: list) -> list[tuple]:
-    """The epochs table's cells, formatted here rather than by filters in the template: at 24
-    epochs a run, the template's per-cell lookups and filter calls were half of a page's render."""
+_ROW = ("<tr><td>{}</td><td>{}</td><td>{}</td>\n"
+        "    <td>{}</td><td>{}</td>\n"
+        "    <td>{}</td><td>{}</td>\n"
+        "    <td>{}</td><td>{}</td>\n"
+        "    <td>{}</td><td>{}</td></tr>")
+
+
+def epoch_rows(epochs: list) -> list[Markup]:
+    """The epochs table's rows, as HTML: formatted here rather than by filters in the template
+    (at 24 epochs a run, the per-cell lookups and filter calls were half of a page's render).
+    Values taken as they are get escaped; formatted numbers and dashes need no escaping."""
     rows = []
     for e in epochs:
         number, elapsed = _required(e, "epoch"), _required(e, "elapsed_s")
         image_size, batch_size = _required(e, "image_size"), _required(e, "batch_size")
         get = e.get
-        rows.append((number, duration(elapsed), _fixed("%.4f", get("train_loss")),
-                     _fixed("%.4f", get("eval_loss")), _percent2(get("top1")),
-                     _percent2(get("top5")), _fixed("%.4g", get("lr")),
-                     _fixed("%.3g", get("momentum")),
-                     image_size if image_size is not None else "—",
-                     batch_size if batch_size is not None else "—",
-                     _fixed("%.0f", get("images_per_s"))))
+        rows.append(Markup(_ROW.format(
+            escape(number), escape(duration(elapsed)), _fixed("%.4f", get("train_loss")),
+            _fixed("%.4f", get("eval_loss")), _percent2(get("top1")),
+            _percent2(get("top5")), _fixed("%.4g", get("lr")),
+            _fixed("%.3g", get("momentum")),
+            escape(image_size) if image_size is not None else "—",
+            escape(batch_size) if batch_size is not None else "—",
+            _fixed("%.0f", get("images_per_s")))))
     return rows
 
 
 def _write(path: str, text: str) -> None:
     # Run pages are regenerated from results at will and the manifest that vouches for them is
     # written last, so a crash mid-build costs a redraw, not a wrong page: no fsync per file.
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    # A file already there is replaced, never written through: it may be a hard link that
+    # another page (or a run directory) shares.
+    data = text.encode("utf-8")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except FileExistsError:
+        os.unlink(path)
+        fd = os.open(path, flags, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 # Statuses after which the harness no longer writes a run's files in place (pricing replaces
@@ -104,24 +128,72 @@ def run_template():
     return _TEMPLATE
 
 
-def place_file(source: str, target: str, link: bool) -> None:
+def place_file(source: str, target: str, link: bool, mode: int | None = None) -> None:
     """Put a run's file beside its page: a hard link when allowed (no bytes copied: a cold build
     of 10,000 runs places 40,000 files), a copy across filesystems or when linking fails.
 
     Linked only when the source is readable by group and others (the harness writes run.json
-    through a private temp file, 0600, and a link shares the mode where a copy gets the umask's)."""
-    try:
-        os.unlink(target)
-    except FileNotFoundError:
-        pass
+    through a private temp file, 0600, and a link shares the mode where a copy gets the umask's).
+    `mode` is the source's st_mode when the caller has just stat'ed it."""
     if link:
         try:
-            if os.stat(source).st_mode & 0o044 == 0o044:
-                os.link(source, target)
+            if mode is None:
+                mode = os.stat(source).st_mode
+            if mode & 0o044 == 0o044:
+                _link(source, target)
                 return
         except OSError:   # EXDEV (another filesystem), EPERM, EMLINK …: copy instead
             pass
+    _unlink(target)
     shutil.copyfile(source, target)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _link(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except FileExistsError:   # a redraw: the old file (or link) goes, never written through
+        os.unlink(target)
+        os.link(source, target)
+
+
+_SHARED: dict[str, str] = {}   # drawing → a file of this build already holding exactly it
+
+
+def _write_shared(path: str, text: str) -> None:
+    """_write, or a hard link to a file this process already wrote with the same text: runs of
+    one recipe share their schedule, and each new file costs an inode on a cold build."""
+    first = _SHARED.get(text)
+    if first is not None:
+        try:
+            _link(first, path)
+            return
+        except OSError:
+            pass
+    _write(path, text)
+    if len(_SHARED) >= 256:
+        _SHARED.clear()
+    _SHARED[text] = path
+
+
+def new_build() -> None:
+    """Forget the files of earlier builds: pages link only to files of the build being drawn."""
+    _SHARED.clear()
+
+
+def _make_dir(path: str) -> None:
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(path, exist_ok=True)
 
 
 def render_run_page(template, run: dict, out_dir: Path, data: dict | None = None) -> Path:
@@ -129,23 +201,24 @@ def render_run_page(template, run: dict, out_dir: Path, data: dict | None = None
     source_dir = run["source_dir"]
     run_data = read_json(Path(source_dir) / RUN_FILE) if data is None else data
     page_dir = f"{out_dir}/{run['page_dir']}"
-    os.makedirs(page_dir, exist_ok=True)
+    _make_dir(page_dir)
     link = run["status"] in ENDED_STATUSES
     files = []
     for name in RUN_FILES:
         source = f"{source_dir}/{name}"
-        if os.path.isfile(source):
-            place_file(source, f"{page_dir}/{name}", link)
+        try:
+            mode = os.stat(source).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            mode = None
+        if mode is not None and stat.S_ISREG(mode):
+            place_file(source, f"{page_dir}/{name}", link, mode)
             files.append(name)
         else:
-            try:
-                os.unlink(f"{page_dir}/{name}")
-            except FileNotFoundError:
-                pass
+            _unlink(f"{page_dir}/{name}")
     epochs = (run_data.get("outcome") or {}).get("epochs") or []
     if epochs:
         _write(f"{page_dir}/curves.svg", curves_svg(run_data))
-        _write(f"{page_dir}/schedule.svg", schedule_svg(run_data))
+        _write_shared(f"{page_dir}/schedule.svg", schedule_svg(run_data))
     root = "../" * (run["page_dir"].count("/") + 1)
     page = f"{page_dir}/index.html"
     _write(page, template.render(
@@ -169,6 +242,7 @@ def write_run_pages(runs: list[dict], stale: list[int], out_dir: Path) -> None:
     """Render the pages of runs[i] for i in stale, in worker processes when there are many."""
     global _JOBS
     _JOBS = (runs, Path(out_dir))
+    new_build()
     try:
         workers = min(os.cpu_count() or 1, 8)
         if len(stale) >= PARALLEL_THRESHOLD and workers > 1 and \
