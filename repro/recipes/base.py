@@ -31,7 +31,8 @@ class DataSpec:
     batch_size: int                 # global batch size (split across ranks)
     eval_batch_size: int = 512
     image_size: int = 0             # fixed training size; 0 = the dataset's native size
-    # progressive resizing: (epoch, size) knots, linear between, rounded to size_multiple
+    # progressive resizing: (fraction of training, size) knots, linear between, rounded to size_multiple;
+    # fractions, so --epochs stretches the size schedule with the LR schedule
     size_knots: tuple[tuple[float, int], ...] = ()
     size_multiple: int = 32
     eval_size: int = 0
