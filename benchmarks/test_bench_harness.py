@@ -58,32 +58,44 @@ def harness_run_once(results: Path, seed=0) -> dict:
 
 
 def test_harness_overhead_in_run(tmp_path, monkeypatch, benchmark):
-    spent = {"s": 0.0}
+    """Time spent inside the harness (run directory writes, MLPerf events, clock rules, provenance of
+    the dataset) and, separately, in per-epoch checkpoints, each as a share of the rest of the run."""
+    from repro.train import checkpoint
 
-    def timed(name):
-        original = getattr(harness_run.RunSession, name)
+    spent = {"harness": 0.0, "checkpoint": 0.0}
 
-        def wrapper(self, *a, **k):
+    def timed(owner, name, bucket):
+        original = getattr(owner, name)
+
+        def wrapper(*a, **k):
             t0 = time.perf_counter()
             try:
-                return original(self, *a, **k)
+                return original(*a, **k)
             finally:
-                spent["s"] += time.perf_counter() - t0
-        return wrapper
+                spent[bucket] += time.perf_counter() - t0
+        monkeypatch.setattr(owner, name, wrapper)
 
     for name in TIMED:
-        monkeypatch.setattr(harness_run.RunSession, name, timed(name))
+        timed(harness_run.RunSession, name, "harness")
+    timed(checkpoint, "save", "checkpoint")
+    rounds = []
 
     def one():
-        spent["s"] = 0.0
+        spent.update(harness=0.0, checkpoint=0.0)
         rec = harness_run_once(tmp_path / f"r{time.perf_counter_ns()}")
-        return rec["outcome"]["run_s"], spent["s"]
+        run_s = rec["outcome"]["run_s"]
+        rest = run_s - spent["harness"] - spent["checkpoint"]
+        rounds.append((spent["harness"] / rest, spent["checkpoint"] / rest, run_s))
 
-    run_s, harness_s = benchmark.pedantic(one, rounds=3, iterations=1)
-    overhead = harness_s / (run_s - harness_s)
-    benchmark.extra_info.update(run_s=run_s, harness_s=harness_s, overhead_pct=100 * overhead)
-    print(f"\nharness in-run overhead: {harness_s * 1000:.1f} ms of {run_s:.2f} s = {100 * overhead:.2f} %")
-    assert overhead <= 0.01
+    benchmark.pedantic(one, rounds=5, iterations=1)
+    harness_share = sorted(r[0] for r in rounds)[len(rounds) // 2]     # median over rounds
+    checkpoint_share = sorted(r[1] for r in rounds)[len(rounds) // 2]
+    benchmark.extra_info.update(harness_overhead_pct=100 * harness_share,
+                                checkpoint_overhead_pct=100 * checkpoint_share,
+                                run_s=[r[2] for r in rounds])
+    print(f"\nharness in-run overhead (median of {len(rounds)}): {100 * harness_share:.2f} %; "
+          f"per-epoch checkpoints: {100 * checkpoint_share:.2f} %")
+    assert harness_share <= 0.01
 
 
 @pytest.mark.parametrize("variant", ["bare", "harness"])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -268,3 +269,33 @@ def test_empty_results_render_an_empty_page(tmp_path):
     (tmp_path / "results").mkdir()
     index = build_site(tmp_path / "results", tmp_path / "site", published={})
     assert "No runs under" in soup(index).get_text()
+
+
+def test_run_files_beside_a_page_are_linked_or_copied_and_never_written_through(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN, results)
+    run_dir = results / "digits" / "20261101T100000Z-d00000"
+    (run_dir / "cost.json").chmod(0o600)     # as an atomic write by the harness leaves it
+    out = tmp_path / "site"
+    build_site(results, out)
+    page_dir = out / "runs" / "digits" / "20261101T100000Z-d00000"
+    for name in ("run.json", "cost.json", "metrics.tsv", "mllog.log"):
+        assert (page_dir / name).read_bytes() == (run_dir / name).read_bytes()
+    assert os.path.samefile(page_dir / "run.json", run_dir / "run.json")   # 0644: linked
+    assert not os.path.samefile(page_dir / "cost.json", run_dir / "cost.json")
+    assert (page_dir / "cost.json").stat().st_mode & 0o044 == 0o044       # copy: readable
+
+    originals = {p: p.read_bytes() for p in results.rglob("*") if p.is_file()}
+    schedules = {p: p.read_bytes() for p in out.glob("runs/*/*/schedule.svg")}
+    for run_json in results.glob("*/*/run.json"):   # every page redrawn, over its old files
+        data = json.loads(run_json.read_text())
+        data["provenance"]["hostname"] = "renamed-host"
+        tmp = run_json.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, run_json)
+    build_site(results, out)
+    assert "renamed-host" in (page_dir / "index.html").read_text()
+    for path, before in originals.items():
+        if path.name != "run.json":
+            assert path.read_bytes() == before, path
+    assert {p: p.read_bytes() for p in out.glob("runs/*/*/schedule.svg")} == schedules

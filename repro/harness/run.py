@@ -6,6 +6,7 @@ A SIGKILL at any instant leaves run.json readable (atomic replace) with status `
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -18,6 +19,15 @@ from repro.harness import clock, provenance, store
 from repro.harness.mllog import C, RunLogger
 
 _process_boundary_s = None  # wall time when the previous run of this process ended
+_WRITER: store.BackgroundWriter | None = None
+
+
+def _writer() -> store.BackgroundWriter:
+    """One snapshot-writer thread per process, shared by its runs."""
+    global _WRITER
+    if _WRITER is None:
+        _WRITER = store.BackgroundWriter()
+    return _WRITER
 
 
 def _session_start_s() -> float:
@@ -154,11 +164,18 @@ class RunSession:
         return elapsed, self._offset_training_s + self.watch.training_s()
 
     # -- writing ---------------------------------------------------------------------------------
-    def _save(self) -> None:
-        if self.is_writer:
-            store.atomic_write_json(self.run_dir / store.RUN_FILE, provenance.redact(self.record, self._secrets))
+    def _save(self, durable: bool = True) -> None:
+        if not self.is_writer:
+            return
+        record = provenance.redact(self.record, self._secrets)
+        if durable:
+            _writer().flush()  # no older snapshot may land after this one
+            store.atomic_write_json(self.run_dir / store.RUN_FILE, record)
+        else:
+            _writer().submit(self.run_dir / store.RUN_FILE,
+                                json.dumps(record, separators=(",", ":"), default=str) + "\n")
 
-    def _write_metrics_tsv(self) -> None:
+    def _write_metrics_tsv(self, durable: bool = True) -> None:
         if not self.is_writer:
             return
         top5 = any(r.get("top5") is not None for r in self._metrics_rows)
@@ -169,7 +186,12 @@ class RunSession:
             if top5:
                 cells.append(f"{100 * r['top5']:.4f}" if r.get("top5") is not None else "")
             lines.append("\t".join(cells))
-        store.atomic_write_text(self.run_dir / store.METRICS_FILE, "\n".join(lines) + "\n")
+        text = "\n".join(lines) + "\n"
+        if durable:
+            _writer().flush()
+            store.atomic_write_text(self.run_dir / store.METRICS_FILE, text)
+        else:
+            _writer().submit(self.run_dir / store.METRICS_FILE, text)
 
     # -- the MLPerf timeline -----------------------------------------------------------------------
     def log_hyperparameters(self, *, global_batch_size: int, base_lr: float, train_samples: int,
@@ -253,8 +275,9 @@ class RunSession:
             out["time_to_target_dawnbench_s"] = clock.dawnbench_time_to_target_s(
                 self._metrics_rows, self.recipe.target, self.recipe.target_metric)
         out["final"] = {"top1": row["top1"], "top5": row.get("top5"), "loss": row.get("eval_loss")}
-        self._write_metrics_tsv()
-        self._save()
+        # per-epoch snapshots: atomic but not fsynced; finish() writes the durable copy
+        self._write_metrics_tsv(durable=False)
+        self._save(durable=False)
         self.on_epoch({**row, "epochs": self.recipe.epochs, "reached": out["reached"]})
 
     def _events(self) -> list[dict]:
@@ -290,6 +313,8 @@ class RunSession:
         self.record["status"] = status
         self.record["error"] = error
         self.record["ended_at"] = store.iso(store.utc_now())
+        if self._metrics_rows:
+            self._write_metrics_tsv()
         self._save()
 
     @contextmanager

@@ -2,15 +2,16 @@
 epoch), from run.json outcome.epochs, as SVG rows drawn by repro.report.svgchart."""
 from __future__ import annotations
 
-from repro.report.svgchart import Chart, Series, render_row
+import math
 
+from repro.report.svgchart import Chart, Series, render_row
 
 _INF = float("inf")
 
 
 def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) \
-        and value == value and abs(value) != _INF
+        and not math.isnan(value) and abs(value) != _INF
 
 
 def _pairs(epochs: list[dict], x_key: str, y_key: str) -> tuple[list[float], list[float]]:
@@ -19,7 +20,7 @@ def _pairs(epochs: list[dict], x_key: str, y_key: str) -> tuple[list[float], lis
         x, y = epoch.get(x_key), epoch.get(y_key)
         # exact float/int first (what JSON gives), the general test for anything else
         if type(y) is float:
-            if y != y or y == _INF or y == -_INF:
+            if math.isnan(y) or y == _INF or y == -_INF:
                 continue
         elif type(y) is not int and not _number(y):
             continue

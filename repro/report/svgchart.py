@@ -74,7 +74,7 @@ def _fmt(value: float) -> str:
     """Tick text short enough for the axis: 15000 → 15k."""
     if -10_000 < value < 10_000:
         return f"{value:.4g}"
-    if value != value:       # NaN: abs(nan) >= 10_000 is False
+    if math.isnan(value):    # abs(nan) >= 10_000 is False
         return f"{value:.4g}"
     return f"{value / 1000:.4g}k"
 

@@ -139,7 +139,9 @@ class TrainOptions:
     on_epoch: Callable[[dict], None] | None = None
     stop_at_target: bool = False
     resume_dir: Path | None = None      # continue this run directory from its checkpoint.pt
-    checkpoint_every_epoch: bool = True
+    # periodic checkpoints at epoch ends, at most this often (SIGTERM always checkpoints, and so does the
+    # last epoch): a checkpoint per 0.3-s digits epoch would cost more than the whole harness
+    checkpoint_every_s: float = 60.0
     extra: dict = field(default_factory=dict)
 
 
@@ -234,6 +236,7 @@ def _train(recipe: Recipe, model: nn.Module, step_model: nn.Module, opt: torch.o
     lr_schedule = sched.build_lr_schedule(recipe.schedule, recipe.optim.peak_lr)
     criterion = nn.CrossEntropyLoss(label_smoothing=recipe.optim.label_smoothing, reduction="sum")
     d = recipe.data
+    last_checkpoint_s = time.perf_counter()
     with _StopRequest() as stop:
         for epoch in range(pos.epoch, recipe.epochs + 1):
             image_size = sched.size_for_epoch(d.size_knots, epoch, recipe.epochs, d.size_multiple) \
@@ -295,9 +298,11 @@ def _train(recipe: Recipe, model: nn.Module, step_model: nn.Module, opt: torch.o
             if getattr(data, "bad_images", None):
                 row["unreadable_images"] = len(data.bad_images)
             session.epoch_end(epoch, row)
-            if opts.checkpoint_every_epoch:
+            due = epoch == recipe.epochs or time.perf_counter() - last_checkpoint_s >= opts.checkpoint_every_s
+            if dist_.any_rank(due, ctx):  # every rank decides alike: _save ends in a barrier
                 _save(session, model, opt, scaler, recipe, opts, ctx, generator.get_state(),
                       ckpt.Position(epoch + 1, 0, pos.step, 0.0, 0, 0, 0))
+                last_checkpoint_s = time.perf_counter()
             if dist_.any_rank(stop.signum is not None, ctx):
                 raise Interrupted(stop.signum or signal.SIGTERM)
             if reached and opts.stop_at_target:
