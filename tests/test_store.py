@@ -77,3 +77,20 @@ def test_unwritable_results_dir_is_refused(tmp_path):
     blocker.write_text("")
     with pytest.raises(store.StoreError, match="writable --results"):
         store.create_run_dir(blocker / "results", "digits")
+
+
+def test_background_writer_lands_newest_snapshot_and_flushes(tmp_path):
+    w = store.BackgroundWriter()
+    target = tmp_path / "run.json"
+    for i in range(200):
+        w.submit(target, json.dumps({"schema_version": 1, "i": i}))
+    w.flush()
+    assert json.loads(target.read_text())["i"] == 199
+    assert [f.name for f in tmp_path.iterdir()] == ["run.json"]
+
+
+def test_background_writer_surfaces_a_failed_write(tmp_path):
+    w = store.BackgroundWriter()
+    w.submit(tmp_path / "no-such-dir" / "run.json", "{}")
+    with pytest.raises(store.StoreError, match="writing a run snapshot failed"):
+        w.flush()
