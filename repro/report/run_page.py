@@ -1,5 +1,5 @@
 """One page per run: curves, schedules, epochs, cost rows, provenance, and the run's own files
-copied beside it so the page works as plain files offline.
+beside it (hard-linked where that is safe, else copied) so the page works as plain files offline.
 
 A run page is a pure function of its run directory; repro.report.collect decides which pages are
 stale, and a cold build spreads them over the machine's cores.
