@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _register_optional(sub, export_sub) -> None:
     """Commands whose code lives beside the layer it drives (pricing, launch, trainers)."""
     from repro.train.commands import add_lr_find_parser, add_train_parsers
-    add_train_parsers(sub, _add_train_flags, cmd_train)
+    add_train_parsers(sub, _add_train_flags)
     add_lr_find_parser(sub)
     from repro.pricing.commands import add_prices_parser
     add_prices_parser(sub)

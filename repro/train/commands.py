@@ -11,9 +11,9 @@ FAMILIES = {
 }
 
 
-def add_train_parsers(sub, add_train_flags, handler) -> None:
-    """`repro cifar|imagenet`. `handler` is the CLI's plain train command; these families run
-    `_scale_out_handler` instead, which adds the torchrun (--gpus/--nnodes/…) and --resume flags."""
+def add_train_parsers(sub, add_train_flags) -> None:
+    """`repro cifar|imagenet`: the CLI's train flags plus torchrun (--gpus/--nnodes/…) and --resume,
+    handled by `_scale_out_handler`."""
     from repro.recipes import RECIPES
 
     for command, (dataset, default, help_text) in FAMILIES.items():
