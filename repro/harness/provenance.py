@@ -69,13 +69,9 @@ def git_info() -> dict[str, Any]:
 
 
 def image_digest() -> str | None:
-    """The container image's digest, passed in by the launcher (`docker run -e REPRO_IMAGE_DIGEST=…`)
-    or baked into the image at build time; None outside a container."""
-    digest = os.environ.get("REPRO_IMAGE_DIGEST")
-    if digest:
-        return digest
-    baked = Path("/etc/repro/image-digest")
-    return baked.read_text().strip() or None if baked.exists() else None
+    """The container image's digest, passed in by the launcher (`docker run -e REPRO_IMAGE_DIGEST=…`,
+    repro.launch.docker_run); an image cannot contain its own digest. None outside a container."""
+    return os.environ.get("REPRO_IMAGE_DIGEST") or None
 
 
 def cpu_model() -> str:
