@@ -88,7 +88,7 @@ def test_cost_header_sorts_rows_and_time_header_sorts_back(browser, site):
 
 
 def test_run_page_and_svgs_render_offline(browser, site):
-    run_page = site / "runs/imagenet-fastai-2018/20261118T000000Z-i0i0i0/index.html"
+    run_page = site / "runs/imagenet-fastai-2018/20261118T000000Z-i0i0i0.html"
     page, problems = open_page(browser, run_page.as_uri())
     assert problems == []
     for img in page.locator("img").all():

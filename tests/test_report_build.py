@@ -151,7 +151,7 @@ def test_every_local_link_resolves_and_nothing_loads_from_the_network(site):
     for run in golden_runs():
         for row in (run["_cost"] or {}).get("rows", []):
             allowed_external.add(row["source"])
-    pages = [site / "index.html", site / "history.html", *site.glob("runs/*/*/index.html")]
+    pages = [site / "index.html", site / "history.html", *site.glob("runs/*/*.html")]
     assert len(pages) == 2 + len(golden_runs())
     for page_path in pages:
         page = soup(page_path)
@@ -170,10 +170,14 @@ def test_every_local_link_resolves_and_nothing_loads_from_the_network(site):
 
 def test_run_page_shows_schedule_provenance_and_copied_files(site):
     run_dir = GOLDEN / "imagenet-fastai-2018" / "20261118T000000Z-i0i0i0"
-    page_dir = site / "runs" / "imagenet-fastai-2018" / "20261118T000000Z-i0i0i0"
+    stem = "runs/imagenet-fastai-2018/20261118T000000Z-i0i0i0"
     for name in ("run.json", "cost.json", "metrics.tsv", "mllog.log"):
-        assert (page_dir / name).read_bytes() == (run_dir / name).read_bytes()
-    page = soup(page_dir / "index.html")
+        assert (site / f"{stem}.{name}").read_bytes() == (run_dir / name).read_bytes()
+    page = soup(site / f"{stem}.html")
+    files = {a.get_text(): a["href"] for a in page.select("a")
+             if a.get_text() in ("run.json", "cost.json", "metrics.tsv", "mllog.log")}
+    assert files == {name: f"20261118T000000Z-i0i0i0.{name}"
+                     for name in ("run.json", "cost.json", "metrics.tsv", "mllog.log")}
     epochs = page.select("table.epochs tbody tr")
     assert [tr.find_all("td")[8].get_text() for tr in epochs] == ["128", "128", "224", "224", "288"]
     provenance = {tr.th.get_text(): tr.td.get_text() for tr in page.select("table.provenance tr")}
@@ -185,9 +189,9 @@ def test_run_page_shows_schedule_provenance_and_copied_files(site):
 
 
 def test_unpriced_run_page_says_not_priced(site):
-    page = soup(site / "runs" / "cifar-resnet9" / "20261117T090000Z-r0r0r0" / "index.html")
+    page = soup(site / "runs" / "cifar-resnet9" / "20261117T090000Z-r0r0r0.html")
     assert "Not priced" in page.get_text()
-    assert not (site / "runs" / "cifar-resnet9" / "20261117T090000Z-r0r0r0" / "cost.json").exists()
+    assert not (site / "runs" / "cifar-resnet9" / "20261117T090000Z-r0r0r0.cost.json").exists()
 
 
 def test_rerender_redraws_only_changed_runs(tmp_path):
@@ -195,8 +199,8 @@ def test_rerender_redraws_only_changed_runs(tmp_path):
     shutil.copytree(GOLDEN, results)
     out = tmp_path / "site"
     build_site(results, out)
-    page = out / "runs" / "cifar-resnet9" / "20261117T090000Z-r0r0r0" / "index.html"
-    other = out / "runs" / "digits" / "20261101T100000Z-d00000" / "index.html"
+    page = out / "runs" / "cifar-resnet9" / "20261117T090000Z-r0r0r0.html"
+    other = out / "runs" / "digits" / "20261101T100000Z-d00000.html"
     page.write_text("stale"), other.write_text("kept")
     run_json = results / "cifar-resnet9" / "20261117T090000Z-r0r0r0" / "run.json"
     data = json.loads(run_json.read_text())
@@ -213,10 +217,10 @@ def test_pages_of_deleted_runs_are_removed(tmp_path):
     out = tmp_path / "site"
     build_site(results, out)
     gone = "runs/cifar-resnet9/20261117T090000Z-r0r0r0"
-    assert (out / gone / "index.html").is_file()
+    assert (out / f"{gone}.html").is_file() and (out / f"{gone}.run.json").is_file()
     shutil.rmtree(results / "cifar-resnet9")
     build_site(results, out)
-    assert not (out / gone).exists()
+    assert not (out / "runs" / "cifar-resnet9").exists()   # its pages, files and the emptied folder
     assert "cifar-resnet9" not in (out / "index.html").read_text()
 
 
@@ -278,15 +282,16 @@ def test_run_files_beside_a_page_are_linked_or_copied_and_never_written_through(
     (run_dir / "cost.json").chmod(0o600)     # as an atomic write by the harness leaves it
     out = tmp_path / "site"
     build_site(results, out)
-    page_dir = out / "runs" / "digits" / "20261101T100000Z-d00000"
+    stem = "runs/digits/20261101T100000Z-d00000"
     for name in ("run.json", "cost.json", "metrics.tsv", "mllog.log"):
-        assert (page_dir / name).read_bytes() == (run_dir / name).read_bytes()
-    assert os.path.samefile(page_dir / "run.json", run_dir / "run.json")   # 0644: linked
-    assert not os.path.samefile(page_dir / "cost.json", run_dir / "cost.json")
-    assert (page_dir / "cost.json").stat().st_mode & 0o044 == 0o044       # copy: readable
+        assert (out / f"{stem}.{name}").read_bytes() == (run_dir / name).read_bytes()
+    assert os.path.samefile(out / f"{stem}.run.json", run_dir / "run.json")   # 0644: linked
+    assert not os.path.samefile(out / f"{stem}.cost.json", run_dir / "cost.json")
+    assert (out / f"{stem}.cost.json").stat().st_mode & 0o044 == 0o044       # copy: readable
 
     originals = {p: p.read_bytes() for p in results.rglob("*") if p.is_file()}
-    schedules = {p: p.read_bytes() for p in out.glob("runs/*/*/schedule.svg")}
+    schedules = {p: p.read_bytes() for p in out.glob("runs/*/*.schedule.svg")}
+    assert schedules
     for run_json in results.glob("*/*/run.json"):   # every page redrawn, over its old files
         data = json.loads(run_json.read_text())
         data["provenance"]["hostname"] = "renamed-host"
@@ -294,8 +299,25 @@ def test_run_files_beside_a_page_are_linked_or_copied_and_never_written_through(
         tmp.write_text(json.dumps(data))
         os.replace(tmp, run_json)
     build_site(results, out)
-    assert "renamed-host" in (page_dir / "index.html").read_text()
+    assert "renamed-host" in (out / f"{stem}.html").read_text()
     for path, before in originals.items():
         if path.name != "run.json":
             assert path.read_bytes() == before, path
-    assert {p: p.read_bytes() for p in out.glob("runs/*/*/schedule.svg")} == schedules
+    assert {p: p.read_bytes() for p in out.glob("runs/*/*.schedule.svg")} == schedules
+
+
+def test_a_site_drawn_by_another_renderer_is_redrawn_without_its_old_pages(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN / "digits", results / "digits")
+    out = tmp_path / "site"
+    build_site(results, out)
+    # what renderer 2 left: a folder per run, and its manifest
+    old = out / "runs" / "digits" / "20261101T100000Z-d00000"
+    old.mkdir()
+    (old / "index.html").write_text("old layout")
+    manifest = out / "runs" / ".rendered.json"
+    manifest.write_text(json.dumps({"renderer": "2", "runs": {}}))
+    build_site(results, out)
+    assert not old.exists()
+    assert (out / "runs" / "digits" / "20261101T100000Z-d00000.html").is_file()
+    assert json.loads(manifest.read_text())["renderer"] != "2"

@@ -12,7 +12,7 @@ from tests.report_helpers import GOLDEN, soup
 
 EVIL_RECIPE = 'digits<script>alert("recipe")</script>'
 EVIL_HOST = "\"><script>alert('host')</script>"
-EVIL_PAGE = Path("runs/digits-evil/20261121T100000Z-e0e0e0/index.html")
+EVIL_PAGE = Path("runs/digits-evil/20261121T100000Z-e0e0e0.html")
 
 
 @pytest.fixture(scope="module")

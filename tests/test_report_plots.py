@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -24,6 +25,16 @@ def site(tmp_path_factory) -> Path:
 
 def svg_root(path: Path) -> ET.Element:
     root = ET.parse(path).getroot()
+    assert root.tag == f"{SVG}svg"
+    return root
+
+
+def inline_svg(page: Path, figure_id: str) -> ET.Element:
+    """The <svg> drawn inside <figure id=figure_id> of an HTML page, parsed as SVG (XML)."""
+    html = page.read_text(encoding="utf-8")
+    match = re.search(rf'<figure [^>]*id="{figure_id}"[^>]*>(<svg .*?</svg>)</figure>', html, re.S)
+    assert match, f"no inline SVG in figure #{figure_id} of {page}"
+    root = ET.fromstring(match.group(1))
     assert root.tag == f"{SVG}svg"
     return root
 
@@ -88,9 +99,10 @@ def test_pareto_front_counts_match_the_golden_numbers(site):
 
 @pytest.mark.parametrize("run", golden_runs(), ids=lambda r: r["run_id"])
 def test_run_charts_have_a_point_per_epoch(site, run):
-    page_dir = site / "runs" / run["_dir"].parent.name / run["_dir"].name
+    stem = site / "runs" / run["_dir"].parent.name / run["_dir"].name
     epochs = run["outcome"]["epochs"]
-    curves, schedule = svg_root(page_dir / "curves.svg"), svg_root(page_dir / "schedule.svg")
+    curves = inline_svg(stem.with_name(stem.name + ".html"), "curves")
+    schedule = svg_root(stem.with_name(stem.name + ".schedule.svg"))
     with_top1 = [e for e in epochs if e["top1"] is not None]
     assert markers(curves, "accuracy-top1") == len(with_top1)
     assert markers(curves, "accuracy-top5") == len([e for e in epochs if e["top5"] is not None])

@@ -17,13 +17,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from repro.harness.store import atomic_write_text
 from repro.pricing.catalog import PriceSnapshotError, load_snapshot
-from repro.report.collect import Collected, collect_runs, forget_manifest, write_manifest
+from repro.report.collect import PARALLEL_THRESHOLD, Collected, collect_runs, forget_manifest, write_manifest
 from repro.report.format import FILTERS
 from repro.report.history import build_history
 from repro.report.leaderboard import build_task_boards
 from repro.report.plots import write_plots
 from repro.report.reference import published_by_task
-from repro.report.run_page import write_run_pages
+from repro.report.run_page import remove_run_page, write_run_pages
 
 INDEX_SCHEMA_VERSION = 1
 STATIC_DIR = Path(__file__).parent / "static"
@@ -122,7 +122,7 @@ def build_context(results_dir: Path, snapshot_path: Path | None = None,
 
 # Where a run lives on this disk and its raw cost rows stay out of index.json: the run pages
 # carry the run's own files, and the leaderboard entries carry the costs the page shows.
-PRIVATE_RUN_KEYS = ("source_dir", "page_dir", "costs", "unmatched")
+PRIVATE_RUN_KEYS = ("source_dir", "page", "costs", "unmatched")
 
 
 def index_data(context: dict) -> dict:
@@ -158,14 +158,22 @@ def build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None = No
                                   out_dir if out_dir.is_dir() else None, out_dir)
     env = make_environment()
     _copy_static(out_dir)
-    write_plots(context, out_dir)
-    for page_dir in collected.removed:      # runs deleted from results since the last build
-        shutil.rmtree(out_dir / page_dir, ignore_errors=True)
-    write_run_pages(context["runs"], collected.stale, out_dir)
-    write_manifest(out_dir, collected)
-    _publish(out_dir / "history.html",
-             env.get_template("history.html.j2").render(ctx=context, root=""))
-    _publish(out_dir / "index.json", json.dumps(index_data(context), separators=(",", ":")))
-    index = out_dir / "index.html"
-    _publish(index, env.get_template("index.html.j2").render(ctx=context, root=""))
+    # figures are drawn in a second process while this one writes the pages below, when the
+    # site is big enough for the start-up to pay (every core is busy drawing run pages before)
+    plots = write_plots(context, out_dir, background=len(context["runs"]) >= PARALLEL_THRESHOLD)
+    try:
+        for page in collected.removed:      # runs deleted from results since the last build
+            remove_run_page(out_dir, page)
+        write_run_pages(context["runs"], collected.stale, out_dir)
+        write_manifest(out_dir, collected)
+        _publish(out_dir / "history.html",
+                 env.get_template("history.html.j2").render(ctx=context, root=""))
+        _publish(out_dir / "index.json", json.dumps(index_data(context), separators=(",", ":")))
+        index_html = env.get_template("index.html.j2").render(ctx=context, root="")
+    except BaseException:
+        plots.cancel()
+        raise
+    plots.finish()
+    index = out_dir / "index.html"       # last: the page that links to all the others
+    _publish(index, index_html)
     return index

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from repro.harness.store import (COST_FILE, METRICS_FILE, MLLOG_FILE, RUN_FILE, StoreError,
                                  load_run)
-from repro.report.runs import page_dir_for, summarize_run
+from repro.report.runs import page_for, summarize_run
 
 RUN_FILES = (RUN_FILE, COST_FILE, METRICS_FILE, MLLOG_FILE)
 MANIFEST_FILE = "runs/.rendered.json"
-RENDERER_VERSION = "2"  # bump when summaries, run pages or run charts change: all are redrawn
+RENDERER_VERSION = "3"  # bump when summaries, run pages or run charts change: all are redrawn
 
 
 def fingerprint(run_dir: Path | str) -> str:
@@ -68,6 +68,8 @@ def read_manifest(site_dir: Path | None) -> dict[str, dict]:
         return {}
     # anything else (another renderer's manifest, a hand-edited file) means: redraw everything
     if not isinstance(data, dict) or data.get("renderer") != RENDERER_VERSION:
+        if isinstance(data, dict) and isinstance(data.get("renderer"), str):
+            _drop_old_pages(Path(site_dir))
         return {}
     runs = data.get("runs")
     if not isinstance(runs, dict):
@@ -76,10 +78,16 @@ def read_manifest(site_dir: Path | None) -> dict[str, dict]:
             if isinstance(entry, dict) and isinstance(entry.get("summary"), dict)}
 
 
+def _drop_old_pages(site_dir: Path) -> None:
+    """Another renderer drew runs/ (an older layout may have put each page in a folder of its
+    own): all of it goes, every page is drawn again."""
+    import shutil
+    shutil.rmtree(site_dir / "runs", ignore_errors=True)
+
+
 def write_manifest(site_dir: Path, collected: Collected) -> None:
-    manifest = {run["page_dir"]: {"fingerprint": collected.fingerprints[run["page_dir"]],
-                                  "summary": run}
-                for run in collected.runs if run["page_dir"] in collected.fingerprints}
+    manifest = {run["page"]: {"fingerprint": collected.fingerprints[run["page"]], "summary": run}
+                for run in collected.runs if run["page"] in collected.fingerprints}
     path = Path(site_dir) / MANIFEST_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"renderer": RENDERER_VERSION, "runs": manifest},
@@ -96,7 +104,7 @@ PARALLEL_THRESHOLD = 400  # below this many runs to read, starting worker proces
 _READ_JOBS: tuple[list[tuple[str, str, str | None]], Path | None] | None = None  # forked workers
 
 
-def _read_one(run_dir: str, page_dir: str, stamp: str | None, render_to: Path | None,
+def _read_one(run_dir: str, page: str, stamp: str | None, render_to: Path | None,
               template) -> tuple[dict | None, list[str], str | None]:
     """(summary or None, errors, fingerprint to vouch for it or None) for one run directory; with
     render_to, its page is drawn from the run.json just parsed (read once, not once per stage)."""
@@ -108,7 +116,7 @@ def _read_one(run_dir: str, page_dir: str, stamp: str | None, render_to: Path | 
     except StoreError as exc:
         return None, [str(exc)], None
     summary = summarize_run(record, errors)
-    summary["page_dir"], summary["href"] = page_dir, page_dir + "/index.html"
+    summary["page"], summary["href"] = page, page + ".html"
     if render_to is not None:
         from repro.report.run_page import render_run_page
         render_run_page(template, summary, render_to, record.data)
@@ -164,19 +172,19 @@ def collect_runs(results_dir: Path, site_dir: Path | None = None,
     slots: list[dict | int] = []     # a cached summary, or the index of a job to read
     jobs: list[tuple[str, str, str | None]] = []
     for run_dir in run_dirs(results_dir):
-        page_dir = page_dir_for(run_dir)
-        if page_dir in taken:   # two folder names that differ only in characters slug() replaces
-            page_dir += "-" + hashlib.sha256(str(run_dir).encode()).hexdigest()[:8]
-        taken.add(page_dir)
-        cached = previous.get(page_dir)
+        page = page_for(run_dir)
+        if page in taken:   # two folder names that differ only in characters slug() replaces
+            page += "-" + hashlib.sha256(str(run_dir).encode()).hexdigest()[:8]
+        taken.add(page)
+        cached = previous.get(page)
         stamp = fingerprint(run_dir) if cached else None
         if cached and cached.get("fingerprint") == stamp and \
                 cached["summary"].get("source_dir") == str(run_dir):
             slots.append(cached["summary"])
-            out.fingerprints[page_dir] = stamp
+            out.fingerprints[page] = stamp
             continue
         slots.append(len(jobs))
-        jobs.append((str(run_dir), page_dir, stamp))
+        jobs.append((str(run_dir), page, stamp))
     results = _read_all(jobs, render_to)
     drawn: set[str] = set()
     for slot in slots:
@@ -189,18 +197,18 @@ def collect_runs(results_dir: Path, site_dir: Path | None = None,
             continue
         out.runs.append(summary)
         if render_to is not None:
-            drawn.add(summary["page_dir"])
+            drawn.add(summary["page"])
         if stamp is not None:
-            out.fingerprints[summary["page_dir"]] = stamp
+            out.fingerprints[summary["page"]] = stamp
     out.removed = sorted(set(previous) - taken)
     order = sorted(range(len(out.runs)),
                    key=lambda i: (out.runs[i]["started_at"] or "", out.runs[i]["run_id"]))
     out.runs = [out.runs[i] for i in order]
     out.stale = [i for i, run in enumerate(out.runs)
-                 if run["page_dir"] not in drawn
-                 and (previous.get(run["page_dir"], {}).get("fingerprint")
-                      != out.fingerprints.get(run["page_dir"])
-                      or not os.path.isfile(f"{site_dir}/{run['page_dir']}/index.html"))] \
+                 if run["page"] not in drawn
+                 and (previous.get(run["page"], {}).get("fingerprint")
+                      != out.fingerprints.get(run["page"])
+                      or not os.path.isfile(f"{site_dir}/{run['page']}.html"))] \
         if site_dir is not None else [i for i, run in enumerate(out.runs)
-                                      if run["page_dir"] not in drawn]
+                                      if run["page"] not in drawn]
     return out

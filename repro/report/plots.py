@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import multiprocessing
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -106,22 +108,64 @@ class DrawnCache:
         except (FileNotFoundError, ValueError):
             self.previous = {}
         self.current: dict[str, str] = {}
+        self.pending: list[tuple[Path, Callable[[], str]]] = []
 
     def draw(self, name: str, data, render) -> None:
+        """Queue `render` for `name` unless the figure there was drawn from the same data."""
         key = hashlib.sha256(json.dumps([PLOT_VERSION, data], sort_keys=True, default=str)
                              .encode()).hexdigest()
         target = self.out_dir / name
         if self.previous.get(name) != key or not target.is_file():
-            target.write_text(render(), encoding="utf-8")
+            self.pending.append((target, render))
         self.current[name] = key
+
+    def draw_pending(self) -> None:
+        for target, render in self.pending:
+            target.write_text(render(), encoding="utf-8")
+        self.pending = []
 
     def save(self) -> None:
         self.path.write_text(json.dumps(self.current, sort_keys=True), encoding="utf-8")
 
 
-def write_plots(context: dict, out_dir: Path) -> None:
+_CHILD_CACHE: DrawnCache | None = None   # the figures a forked drawing process inherits
+
+
+def _draw_in_child() -> None:
+    _CHILD_CACHE.draw_pending()
+
+
+class PlotJob:
+    """Figures being drawn: `finish()` waits for them (re-raising a drawing error) and then saves
+    the record of what was drawn; `cancel()` stops a background drawing and saves nothing."""
+
+    def __init__(self, cache: DrawnCache, pool=None, drawing=None):
+        self.cache, self.pool, self.drawing = cache, pool, drawing
+
+    def finish(self) -> None:
+        if self.pool is not None:
+            try:
+                self.drawing.get()
+            finally:
+                self.pool.join()
+                self.pool = None
+        self.cache.save()
+
+    def cancel(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+
+def write_plots(context: dict, out_dir: Path, *, background: bool = False) -> PlotJob:
     """Pareto SVG per task with a priced entry, history SVG per series with two measured versions;
-    sets board['pareto_svg'], board['pareto_market'] and series['svg']."""
+    sets board['pareto_svg'], board['pareto_market'] and series['svg'] at once.
+
+    The caller must finish() the returned job before the site is done: with background=True the
+    figures are drawn in a forked process meanwhile (matplotlib takes 0.2-0.4 s a figure here,
+    while the caller writes the index). The record of what was drawn is saved only once every
+    figure is on disk."""
     (Path(out_dir) / "plots").mkdir(parents=True, exist_ok=True)
     cache = DrawnCache(out_dir)
     for board in context["tasks"]:
@@ -145,7 +189,18 @@ def write_plots(context: dict, out_dir: Path) -> None:
                      for v in series["versions"]]]
             cache.draw(name, data, partial(history_svg, series))
             series["svg"] = name
-    cache.save()
+    if background and cache.pending and "fork" in multiprocessing.get_all_start_methods():
+        global _CHILD_CACHE
+        _CHILD_CACHE = cache         # inherited by the fork, not pickled
+        try:
+            pool = multiprocessing.get_context("fork").Pool(1)
+            drawing = pool.apply_async(_draw_in_child)
+            pool.close()
+        finally:
+            _CHILD_CACHE = None
+        return PlotJob(cache, pool, drawing)
+    cache.draw_pending()
+    return PlotJob(cache)
 
 
 def history_svg(series: dict) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import shlex
 import shutil
 import stat
@@ -20,7 +21,7 @@ from markupsafe import Markup, escape
 
 from repro.harness.store import RUN_FILE, read_json
 from repro.report.collect import RUN_FILES
-from repro.report.format import duration, percent
+from repro.report.format import duration, percent, safe_url, usd
 from repro.report.run_charts import curves_svg, schedule_svg
 
 PARALLEL_THRESHOLD = 400  # below this many pages, starting worker processes costs more than it saves
@@ -65,14 +66,28 @@ def _percent2(value) -> str:
     return "—"
 
 
-_ROW = ("<tr><td>{}</td><td>{}</td><td>{}</td>\n"
-        "    <td>{}</td><td>{}</td>\n"
-        "    <td>{}</td><td>{}</td>\n"
-        "    <td>{}</td><td>{}</td>\n"
-        "    <td>{}</td><td>{}</td></tr>")
+_SPECIAL = re.compile(r"[&<>\"']")
 
 
-def epoch_rows(epochs: list) -> list[Markup]:
+def _text(value) -> str:
+    """str(value), HTML-escaped as Jinja's autoescape would (None → "None"); most values have
+    nothing to escape and skip markupsafe's Markup round trip."""
+    text = value if type(value) is str else str(value)
+    return str(escape(text)) if _SPECIAL.search(text) else text
+
+
+def _or_dash(value) -> str:
+    return _text(value) if value else "—"
+
+
+_EPOCH_ROW = ("<tr><td>{}</td><td>{}</td><td>{}</td>\n"
+              "    <td>{}</td><td>{}</td>\n"
+              "    <td>{}</td><td>{}</td>\n"
+              "    <td>{}</td><td>{}</td>\n"
+              "    <td>{}</td><td>{}</td></tr>")
+
+
+def epoch_rows(epochs: list) -> Markup:
     """The epochs table's rows, as HTML: formatted here rather than by filters in the template
     (at 24 epochs a run, the per-cell lookups and filter calls were half of a page's render).
     Values taken as they are get escaped; formatted numbers and dashes need no escaping."""
@@ -81,15 +96,49 @@ def epoch_rows(epochs: list) -> list[Markup]:
         number, elapsed = _required(e, "epoch"), _required(e, "elapsed_s")
         image_size, batch_size = _required(e, "image_size"), _required(e, "batch_size")
         get = e.get
-        rows.append(Markup(_ROW.format(
-            escape(number), escape(duration(elapsed)), _fixed("%.4f", get("train_loss")),
+        rows.append(_EPOCH_ROW.format(
+            _text(number), _text(duration(elapsed)), _fixed("%.4f", get("train_loss")),
             _fixed("%.4f", get("eval_loss")), _percent2(get("top1")),
             _percent2(get("top5")), _fixed("%.4g", get("lr")),
             _fixed("%.3g", get("momentum")),
-            escape(image_size) if image_size is not None else "—",
-            escape(batch_size) if batch_size is not None else "—",
-            _fixed("%.0f", get("images_per_s")))))
-    return rows
+            _text(image_size) if image_size is not None else "—",
+            _text(batch_size) if batch_size is not None else "—",
+            _fixed("%.0f", get("images_per_s"))))
+    return Markup("\n  ".join(rows))
+
+
+_COST_ROW = ('<tr class="cost-row"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\n'
+             "    <td>{}</td><td>{} ({})</td>\n"
+             "    <td>{} ({})</td><td>{}</td>\n"
+             "    <td>{}</td></tr>")
+
+
+def cost_rows(costs: list[dict], unmatched: list) -> Markup:
+    """The cost table's rows (one per offer priced, one per market with no offer), as HTML."""
+    rows = []
+    for c in costs:
+        url = safe_url(c.get("source"))
+        if url:
+            source = f'<a href="{_text(url)}">{_text(c.get("fetched_at") or "source")}</a>'
+        else:
+            source = f'{_text(c.get("source") or "—")} {_text(c.get("fetched_at") or "")}'
+        rows.append(_COST_ROW.format(
+            _text(c.get("provider")), _text(c.get("market")), _text(c.get("instance_type")),
+            _or_dash(c.get("region")), _text(usd(c.get("usd_per_hour"))),
+            _text(usd(c.get("benchmark_usd"))), _text(duration(c.get("benchmark_seconds"))),
+            _text(usd(c.get("billed_usd"))), _text(duration(c.get("billed_seconds"))),
+            _or_dash(c.get("billing_rule")), source))
+    for u in unmatched:
+        get = u.get if isinstance(u, dict) else (lambda key: _required(u, key))
+        rows.append(f'<tr class="unmatched"><td>{_text(get("provider"))}</td>'
+                    f'<td>{_text(get("market"))}</td><td colspan="7">no offer: '
+                    f'{_text(get("reason"))}</td></tr>')
+    return Markup("\n  ".join(rows))
+
+
+def provenance_rows(provenance: dict) -> Markup:
+    return Markup("\n  ".join(f"<tr><th>{_text(key)}</th><td><code>{_text(value)}</code></td></tr>"
+                              for key, value in flatten(provenance)))
 
 
 def _write(path: str, text: str) -> None:
@@ -185,24 +234,44 @@ def _write_shared(path: str, text: str) -> None:
 def new_build() -> None:
     """Forget the files of earlier builds: pages link only to files of the build being drawn."""
     _SHARED.clear()
+    _FOLDERS.clear()
 
 
-def _make_dir(path: str) -> None:
-    try:
-        os.mkdir(path)
-    except FileExistsError:
-        pass
-    except FileNotFoundError:
+_FOLDERS: set[str] = set()   # recipe folders this process made or saw
+
+
+def _ensure_folder(path: str) -> None:
+    if path not in _FOLDERS:
         os.makedirs(path, exist_ok=True)
+        _FOLDERS.add(path)
+
+
+# What a run page consists of, by suffix on its stem runs/<recipe>/<run>: the page, the run's
+# own files, its schedule figure (the curves are inline in the page).
+RUN_FILE_SUFFIXES = tuple(f".{name}" for name in RUN_FILES)
+PAGE_SUFFIXES = (".html", ".schedule.svg", *RUN_FILE_SUFFIXES)
+
+
+def remove_run_page(out_dir: Path, page: str) -> None:
+    """Delete every file of a run's page (the run left results/)."""
+    for suffix in PAGE_SUFFIXES:
+        _unlink(f"{out_dir}/{page}{suffix}")
+    try:
+        os.rmdir(os.path.dirname(f"{out_dir}/{page}"))   # the recipe's last run went
+    except OSError:
+        pass
 
 
 def render_run_page(template, run: dict, out_dir: Path, data: dict | None = None) -> Path:
     """Draw one run's page; `data` is its parsed run.json when the caller has just read it."""
     source_dir = run["source_dir"]
     run_data = read_json(Path(source_dir) / RUN_FILE) if data is None else data
-    page_dir = f"{out_dir}/{run['page_dir']}"
-    _make_dir(page_dir)
+    stem = f"{out_dir}/{run['page']}"
+    page = stem + ".html"
+    _ensure_folder(os.path.dirname(stem))
+    redraw = os.path.lexists(page)    # then files of the last drawing may need to go
     link = run["status"] in ENDED_STATUSES
+    name_here = os.path.basename(stem)
     files = []
     for name in RUN_FILES:
         source = f"{source_dir}/{name}"
@@ -211,20 +280,23 @@ def render_run_page(template, run: dict, out_dir: Path, data: dict | None = None
         except (FileNotFoundError, NotADirectoryError):
             mode = None
         if mode is not None and stat.S_ISREG(mode):
-            place_file(source, f"{page_dir}/{name}", link, mode)
-            files.append(name)
-        else:
-            _unlink(f"{page_dir}/{name}")
+            place_file(source, f"{stem}.{name}", link, mode)
+            files.append((name, f"{name_here}.{name}"))
+        elif redraw:
+            _unlink(f"{stem}.{name}")
     epochs = (run_data.get("outcome") or {}).get("epochs") or []
     if epochs:
-        _write(f"{page_dir}/curves.svg", curves_svg(run_data))
-        _write_shared(f"{page_dir}/schedule.svg", schedule_svg(run_data))
-    root = "../" * (run["page_dir"].count("/") + 1)
-    page = f"{page_dir}/index.html"
+        # the schedule (a function of the recipe) is one file hard-linked across runs; the
+        # curves differ per run and go inline, so a page costs one new file, not two
+        _write_shared(f"{stem}.schedule.svg", schedule_svg(run_data))
+    elif redraw:
+        _unlink(f"{stem}.schedule.svg")
     _write(page, template.render(
-        root=root, run=run, data=run_data, epochs=epochs, epoch_rows=epoch_rows(epochs),
-        files=files,
-        provenance=flatten(run_data.get("provenance") or {}),
+        root="../" * run["page"].count("/"), run=run, data=run_data, epochs=epochs,
+        epoch_rows=epoch_rows(epochs), files=files,
+        cost_rows=cost_rows(run["costs"], run["unmatched"]), schedule_href=f"{name_here}.schedule.svg",
+        curves_svg=Markup(curves_svg(run_data)) if epochs else None,
+        provenance_rows=provenance_rows(run_data.get("provenance") or {}),
         config_json=json.dumps(run_data.get("config"), indent=2, sort_keys=True, default=str),
         has_plots=bool(epochs)))
     return Path(page)
