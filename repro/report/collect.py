@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from repro.harness.store import (COST_FILE, METRICS_FILE, MLLOG_FILE, RUN_FILE, StoreError,
-                                 load_run)
+from repro.harness.store import (COST_FILE, METRICS_FILE, MLLOG_FILE, RUN_FILE, RunRecord,
+                                 StoreError, read_json)
 from repro.report.runs import page_for, summarize_run
 
 RUN_FILES = (RUN_FILE, COST_FILE, METRICS_FILE, MLLOG_FILE)
@@ -111,12 +111,11 @@ def _read_one(run_dir: str, page: str, stamp: str | None, render_to: Path | None
     errors: list[str] = []
     if stamp is None:
         stamp = fingerprint(run_dir)     # before reading: a rewrite meanwhile shows next time
-    try:
-        record = load_run(Path(run_dir))
+    try:   # run_dirs() listed only folders holding a run.json: no load_run checks again
+        record = RunRecord(Path(run_dir), read_json(f"{run_dir}/{RUN_FILE}"))
     except StoreError as exc:
         return None, [str(exc)], None
-    summary = summarize_run(record, errors)
-    summary["page"], summary["href"] = page, page + ".html"
+    summary = summarize_run(record, errors, page)
     if render_to is not None:
         from repro.report.run_page import render_run_page
         render_run_page(template, summary, render_to, record.data)

@@ -5,8 +5,10 @@ string; a run with no cost.json is "not priced", never $0.
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+
 from repro.harness.store import COST_FILE, StoreError, RunRecord, read_json
 from repro.report.format import hardware_label
 
@@ -65,20 +67,22 @@ def _cost_rows(cost: dict) -> list[dict]:
     return rows
 
 
-def summarize_run(record: RunRecord, errors: list[str]) -> dict:
+def summarize_run(record: RunRecord, errors: list[str], page: str | None = None) -> dict:
     """The report's view of one run. A damaged cost.json is reported in `errors` and the run is
-    shown as not priced rather than dropped."""
+    shown as not priced rather than dropped. `page` is where its page goes (page_for's answer,
+    when the caller has it)."""
     data = record.data
     outcome = data.get("outcome") or {}
     target = data.get("target") or {}
     metric = target.get("metric") or "top1"
     final = outcome.get("final") or {}
     provenance = data.get("provenance") or {}
-    page = page_for(record.path)
+    if page is None:
+        page = page_for(record.path)
 
     cost = None
-    cost_path = record.path / COST_FILE
-    if cost_path.exists():
+    cost_path = f"{record.path}/{COST_FILE}"
+    if os.path.exists(cost_path):
         try:
             cost = read_json(cost_path)
         except StoreError as exc:
