@@ -321,16 +321,3 @@ def test_a_site_drawn_by_another_renderer_is_redrawn_without_its_old_pages(tmp_p
     assert not old.exists()
     assert (out / "runs" / "digits" / "20261101T100000Z-d00000.html").is_file()
     assert json.loads(manifest.read_text())["renderer"] != "2"
-
-
-def test_build_pauses_the_cyclic_collector_only_while_it_runs(tmp_path):
-    import gc
-    assert gc.isenabled()
-    build_site(GOLDEN, tmp_path / "site")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        build_site(GOLDEN, tmp_path / "site")
-        assert not gc.isenabled()     # a caller's own choice is left as it was
-    finally:
-        gc.enable()

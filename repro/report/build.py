@@ -6,12 +6,10 @@ imports the trainer and never fetches prices. The folder it writes works offline
 """
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
 import shutil
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -150,32 +148,12 @@ def _copy_static(out_dir: Path) -> None:
             shutil.copyfile(item, target / item.name)
 
 
-@contextmanager
-def _cyclic_gc_paused():
-    """The build makes millions of small acyclic objects (parsed JSON, summaries, strings); the
-    cyclic collector would walk every live one again and again (10-25 % of a 10,000-run build
-    here) and finds nothing to free. Reference counting still frees everything; the worker
-    processes forked meanwhile inherit the pause. Restored on the way out."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None = None, *,
                published: dict[str, list[dict]] | None = None) -> Path:
     """Render the whole site into out_dir and return the path of its index.html.
 
     `published` replaces the shipped reference rows (tests pass their own)."""
-    with _cyclic_gc_paused():
-        return _build_site(Path(results_dir), Path(out_dir), snapshot_path, published)
-
-
-def _build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None,
-                published: dict[str, list[dict]] | None) -> Path:
+    out_dir = Path(out_dir)
     context, collected = _collect(results_dir, snapshot_path, published,
                                   out_dir if out_dir.is_dir() else None, out_dir)
     env = make_environment()
