@@ -59,13 +59,19 @@ def make_tree(root: Path, n_runs: int, seed: int = 0) -> Path:
 
 
 @pytest.fixture(scope="module")
-def big_tree(tmp_path_factory):
-    """Deleted when the module ends, not left to pytest's retention: that deletes old temp
-    folders as the *next* session starts, and 60,000 freed inodes slow every file this
-    benchmark creates in the minutes after (see test_cold_build_10000_runs)."""
-    root = make_tree(tmp_path_factory.mktemp("bench-results"), N_RUNS)
+def scratch(tmp_path_factory):
+    """The tree and every site this module builds, deleted when the module ends, never between
+    two measurements, and not left to pytest's retention either (which deletes old temp folders
+    as a later session starts): 60,000 freed inodes slow every file created on this volume for
+    the next minutes (see test_cold_build_10000_runs)."""
+    root = tmp_path_factory.mktemp("bench-report")
     yield root
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def big_tree(scratch) -> Path:
+    return make_tree(scratch / "results", N_RUNS)
 
 
 def add_run(root: Path, number: int) -> None:
@@ -80,11 +86,11 @@ def add_run(root: Path, number: int) -> None:
     (target / "run.json").write_text(json.dumps(data))
 
 
-def test_render_10000_runs(benchmark, big_tree, tmp_path):
+def test_render_10000_runs(benchmark, big_tree, scratch):
     """A cold build (every run page drawn, on all cores) once; then the timed case: a new run
     lands and the site is rendered again. Each render rebuilds the leaderboards, history and
     index.json from all runs; run pages and figures are redrawn only where their data changed."""
-    out = tmp_path / "site"
+    out = scratch / "site-rerender"
     start = time.perf_counter()
     build_site(big_tree, out)
     cold_s = time.perf_counter() - start
@@ -95,44 +101,35 @@ def test_render_10000_runs(benchmark, big_tree, tmp_path):
         add_run(big_tree, next(added))
         return (big_tree, out), {}
 
-    try:
-        index = benchmark.pedantic(build_site, setup=one_more_run, rounds=3, iterations=1)
-        data = json.loads((out / "index.json").read_text())
-        assert index.is_file()
-        assert data["run_count"] >= N_RUNS + 3
-        assert len(list((out / "runs").glob("*/*.html"))) == data["run_count"]
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+    index = benchmark.pedantic(build_site, setup=one_more_run, rounds=3, iterations=1)
+    data = json.loads((out / "index.json").read_text())
+    assert index.is_file()
+    assert data["run_count"] >= N_RUNS + 3
+    assert len(list((out / "runs").glob("*/*.html"))) == data["run_count"]
     best = benchmark.stats.stats.min
     print(f"\n{N_RUNS} runs: cold build {cold_s:.1f} s; render after one new run: min {best:.1f} s")
     assert best < 10.0, f"rendering {N_RUNS} runs took {best:.1f} s (target < 10 s)"
 
 
-def test_cold_build_10000_runs(benchmark, big_tree, tmp_path):
+def test_cold_build_10000_runs(benchmark, big_tree, scratch):
     """A first build into an empty output folder: every run read, every run page drawn with its
     curves inline and its schedule SVG (in worker processes on all cores), the run files placed
     beside each page, the matplotlib figures drawn in a process of their own meanwhile.
 
-    Each round gets a folder of its own, and the folders are deleted only after the last round:
-    on this ext4 volume (no journal) the allocator skips, one by one, inodes freed in the last
-    five minutes whose table block is dirty, so deleting a 10,000-run site just before a round
-    would bill that clean-up to the round's file creation (a cold build at 2-3× its time)."""
+    Each round gets a folder of its own, and all are deleted only when the module ends: on this
+    ext4 volume (no journal) the inode allocator looks up, one by one, every free inode it
+    passes and skips those freed in the last minute (six while their table block is dirty), so
+    deleting a 10,000-run site just before a round would bill that clean-up to the round's file
+    creation (a cold build at 1.5-3× its time). Start it a few minutes after any large delete."""
     folders = itertools.count()
-    made: list[Path] = []
 
     def fresh_folder():
-        out = tmp_path / f"site-{next(folders)}"
-        made.append(out)
-        return (big_tree, out), {}
+        return (big_tree, scratch / f"site-cold-{next(folders)}"), {}
 
-    try:
-        index = benchmark.pedantic(build_site, setup=fresh_folder, rounds=3, iterations=1)
-        data = json.loads((index.parent / "index.json").read_text())
-        assert data["run_count"] >= N_RUNS
-        assert len(list((index.parent / "runs").glob("*/*.html"))) == data["run_count"]
-    finally:
-        for out in made:
-            shutil.rmtree(out, ignore_errors=True)
+    index = benchmark.pedantic(build_site, setup=fresh_folder, rounds=3, iterations=1)
+    data = json.loads((index.parent / "index.json").read_text())
+    assert data["run_count"] >= N_RUNS
+    assert len(list((index.parent / "runs").glob("*/*.html"))) == data["run_count"]
     best = benchmark.stats.stats.min
     print(f"\n{data['run_count']} runs: cold build into an empty folder: min {best:.1f} s, "
           f"mean {benchmark.stats.stats.mean:.1f} s")
