@@ -321,3 +321,13 @@ def test_a_site_drawn_by_another_renderer_is_redrawn_without_its_old_pages(tmp_p
     assert not old.exists()
     assert (out / "runs" / "digits" / "20261101T100000Z-d00000.html").is_file()
     assert json.loads(manifest.read_text())["renderer"] != "2"
+
+
+def test_pages_are_written_through_a_staging_folder_that_does_not_stay(tmp_path):
+    out = tmp_path / "site"
+    leftover = out / "runs" / ".staging-999999"      # what a writer killed mid-page leaves
+    leftover.mkdir(parents=True)
+    (leftover / "half.html").write_text("<p>half")
+    build_site(GOLDEN, out)
+    assert not list((out / "runs").glob(".staging-*"))
+    assert (out / "runs" / "digits" / "20261101T100000Z-d00000.html").read_text().startswith("<!doctype")

@@ -152,6 +152,9 @@ def _read_all(jobs: list[tuple[str, str, str | None]], render_to: Path | None) -
         return _read_chunk((0, len(jobs))) if jobs else []
     finally:
         _READ_JOBS = None
+        if render_to is not None:
+            from repro.report.run_page import clear_staging
+            clear_staging(render_to)
 
 
 def collect_runs(results_dir: Path, site_dir: Path | None = None,

@@ -161,6 +161,41 @@ def _write(path: str, text: str) -> None:
         os.close(fd)
 
 
+STAGING_PREFIX = ".staging-"
+_STAGING: dict[tuple[str, int], str] = {}   # (site, pid) → that process's staging folder
+
+
+def _write_staged(out_dir: Path | str, path: str, text: str) -> None:
+    """Write a page in a folder private to this process, then rename it into place.
+
+    Readers never see half a page, and the slow part of making a file (finding a free inode: on
+    this machine's ext4 it can look at thousands of recently freed ones) happens while holding
+    only the private folder's lock, not the recipe folder's that every worker writes into (two
+    workers creating files in one folder took turns at it). The rename itself allocates nothing."""
+    key = (str(out_dir), os.getpid())
+    staging = _STAGING.get(key)
+    if staging is None:
+        staging = f"{out_dir}/runs/{STAGING_PREFIX}{os.getpid()}"
+        os.makedirs(staging, exist_ok=True)
+        _STAGING[key] = staging
+    temp = f"{staging}/{os.path.basename(path)}"
+    _write(temp, text)
+    os.replace(temp, path)
+
+
+def clear_staging(out_dir: Path | str) -> None:
+    """Remove the staging folders of a finished build (empty unless a writer died mid-page)."""
+    for key in [k for k in _STAGING if k[0] == str(out_dir)]:
+        del _STAGING[key]
+    try:
+        with os.scandir(f"{out_dir}/runs") as entries:
+            stale = [e.path for e in entries if e.name.startswith(STAGING_PREFIX) and e.is_dir()]
+    except FileNotFoundError:
+        return
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 # Statuses after which the harness no longer writes a run's files in place (pricing replaces
 # cost.json atomically, which gives it a new inode): only these runs' files are hard-linked.
 ENDED_STATUSES = ("finished", "diverged", "failed")
@@ -291,7 +326,7 @@ def render_run_page(template, run: dict, out_dir: Path, data: dict | None = None
         _write_shared(f"{stem}.schedule.svg", schedule_svg(run_data))
     elif redraw:
         _unlink(f"{stem}.schedule.svg")
-    _write(page, template.render(
+    _write_staged(out_dir, page, template.render(
         root="../" * run["page"].count("/"), run=run, data=run_data, epochs=epochs,
         epoch_rows=epoch_rows(epochs), files=files,
         cost_rows=cost_rows(run["costs"], run["unmatched"]), schedule_href=f"{name_here}.schedule.svg",
@@ -327,3 +362,4 @@ def write_run_pages(runs: list[dict], stale: list[int], out_dir: Path) -> None:
             _render_chunk(stale)
     finally:
         _JOBS = None
+        clear_staging(out_dir)
