@@ -40,6 +40,28 @@ def test_train_batches_have_the_epochs_size(tree_dir, size):
     assert -3 < float(torch.cat([x for x, _ in batches]).mean()) < 3
 
 
+def test_batch_is_the_normalised_crop_of_each_decoded_image(tree_dir):
+    """Every element of a batch is (pixel - mean) / std of the crop-and-resize of its own image."""
+    from torchvision.io import decode_jpeg, read_file
+    from torchvision.transforms.v2 import functional as TF
+    tree = inet.scan_tree(tree_dir)
+    data = inet.ImageNetData(tree, workers=0, seed=3)
+    order = torch.randperm(len(tree.train), generator=torch.Generator().manual_seed(9)).tolist()
+    x, y = next(iter(data.train_batches(2, 8, torch.Generator().manual_seed(9), 96)))
+    assert x.is_contiguous(memory_format=torch.channels_last)
+    mean, std = torch.tensor(inet.MEAN).view(3, 1, 1), torch.tensor(inet.STD).view(3, 1, 1)
+    for k, index in enumerate(order[:8]):
+        path, label = tree.train[index]
+        img = decode_jpeg(read_file(path))
+        g = inet.sample_generator(3, 2, index)
+        top, left, h, w = inet.random_resized_crop_box(img.shape[-2], img.shape[-1], g)
+        ref = TF.resized_crop(img, top, left, h, w, [96, 96], antialias=True)
+        if g.random() < 0.5:
+            ref = ref.flip(-1)
+        assert int(y[k]) == label
+        torch.testing.assert_close(x[k], (ref.float() - mean) / std, atol=1e-4, rtol=1e-5)
+
+
 def test_size_changes_between_epochs_with_persistent_workers(tree_dir):
     data = inet.ImageNetData(inet.scan_tree(tree_dir), workers=2)
     g = torch.Generator().manual_seed(0)
