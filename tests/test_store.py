@@ -94,3 +94,16 @@ def test_background_writer_surfaces_a_failed_write(tmp_path):
     w.submit(tmp_path / "no-such-dir" / "run.json", "{}")
     with pytest.raises(store.StoreError, match="writing a run snapshot failed"):
         w.flush()
+
+
+def test_read_json_takes_the_nan_literals_json_writes_for_a_diverged_loss(tmp_path):
+    import math
+    from repro.harness.store import StoreError, compact_json, parse_json, read_json
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"schema_version": 1, "loss": float("nan"), "big": 2 ** 70, "x": [1.5]}))
+    data = read_json(path)
+    assert math.isnan(data["loss"]) and data["big"] == 2 ** 70 and data["x"] == [1.5]
+    assert parse_json(compact_json({"loss": float("nan"), 1: "a"})) == {"loss": None, "1": "a"}
+    path.write_text('{"schema_version": 1, "x": ')
+    with pytest.raises(StoreError, match="not valid JSON"):
+        read_json(path)

@@ -7,7 +7,6 @@ imports the trainer and never fetches prices. The folder it writes works offline
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 from datetime import datetime, timezone
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from repro.harness.store import atomic_write_text
+from repro.harness.store import atomic_write_text, compact_json
 from repro.pricing.catalog import PriceSnapshotError, load_snapshot
 from repro.report.collect import PARALLEL_THRESHOLD, Collected, collect_runs, forget_manifest, write_manifest
 from repro.report.format import FILTERS
@@ -168,7 +167,7 @@ def build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None = No
         write_manifest(out_dir, collected)
         _publish(out_dir / "history.html",
                  env.get_template("history.html.j2").render(ctx=context, root=""))
-        _publish(out_dir / "index.json", json.dumps(index_data(context), separators=(",", ":")))
+        _publish(out_dir / "index.json", compact_json(index_data(context)).decode("utf-8"))
         index_html = env.get_template("index.html.j2").render(ctx=context, root="")
     except BaseException:
         plots.cancel()

@@ -8,14 +8,13 @@ pricing replace files atomically, so any rewrite changes the fingerprint.
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from repro.harness.store import (COST_FILE, METRICS_FILE, MLLOG_FILE, RUN_FILE, RunRecord,
-                                 StoreError, read_json)
+                                 StoreError, compact_json, parse_json, read_json)
 from repro.report.runs import page_for, summarize_run
 
 RUN_FILES = (RUN_FILE, COST_FILE, METRICS_FILE, MLLOG_FILE)
@@ -63,7 +62,7 @@ def read_manifest(site_dir: Path | None) -> dict[str, dict]:
     if site_dir is None:
         return {}
     try:
-        data = json.loads((Path(site_dir) / MANIFEST_FILE).read_text(encoding="utf-8"))
+        data = parse_json((Path(site_dir) / MANIFEST_FILE).read_bytes())
     except (FileNotFoundError, ValueError):
         return {}
     # anything else (another renderer's manifest, a hand-edited file) means: redraw everything
@@ -90,8 +89,7 @@ def write_manifest(site_dir: Path, collected: Collected) -> None:
                 for run in collected.runs if run["page"] in collected.fingerprints}
     path = Path(site_dir) / MANIFEST_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"renderer": RENDERER_VERSION, "runs": manifest},
-                               separators=(",", ":")), encoding="utf-8")
+    path.write_bytes(compact_json({"renderer": RENDERER_VERSION, "runs": manifest}))
 
 
 def forget_manifest(site_dir: Path) -> None:
