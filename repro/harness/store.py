@@ -98,10 +98,28 @@ def parse_json(raw: bytes | str) -> Any:
         return json.loads(raw)
 
 
+_READ_CHUNK = 1 << 16
+
+
+def read_bytes(path: Path | str) -> bytes:
+    """A small file's bytes in three system calls (open, read, close): a run directory's JSON
+    files are a few kB, and io.open's buffered reader adds an fstat, an ioctl and lseeks, which
+    a 10,000-run report pays 20,000 times. A read shorter than asked is the end of the file."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, _READ_CHUNK)
+            chunks.append(chunk)
+            if len(chunk) < _READ_CHUNK:
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read_json(path: Path | str, *, expect_schema: bool = True) -> dict:
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_bytes(path)
     except FileNotFoundError:
         raise StoreError(f"{path}: no such file; is this a repro run directory?") from None
     try:

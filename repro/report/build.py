@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from repro.harness.store import atomic_write_text, compact_json
 from repro.pricing.catalog import PriceSnapshotError, load_snapshot
 from repro.report.collect import PARALLEL_THRESHOLD, Collected, collect_runs, forget_manifest, write_manifest
+from repro.report.board_rows import entry_rows
 from repro.report.format import FILTERS
 from repro.report.history import build_history
 from repro.report.leaderboard import build_task_boards
@@ -49,8 +50,12 @@ class ReportEnvironment(Environment):
 def make_environment() -> Environment:
     env = ReportEnvironment(loader=PackageLoader("repro.report", "templates"),
                             autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
-                            undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                            undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                            # templates ship in the package and do not change during a build;
+                            # auto_reload would stat base.html.j2 twice per page rendered
+                            auto_reload=False)
     env.filters.update(FILTERS)
+    env.globals["entry_rows"] = entry_rows
     return env
 
 

@@ -22,15 +22,25 @@ MANIFEST_FILE = "runs/.rendered.json"
 RENDERER_VERSION = "3"  # bump when summaries, run pages or run charts change: all are redrawn
 
 
-def fingerprint(run_dir: Path | str) -> str:
-    # plain strings, not Path objects: this runs four times per run on every build
+def stat_run_files(run_dir: Path | str) -> dict[str, os.stat_result | None]:
+    """os.stat of each of a run's files (None where missing), taken once per run and handed on
+    to whatever else needs them (the fingerprint, the cost lookup, placing files beside the page)."""
+    stats: dict[str, os.stat_result | None] = {}
+    for name in RUN_FILES:   # plain strings, not Path objects: four per run on every build
+        try:
+            stats[name] = os.stat(f"{run_dir}/{name}")
+        except (FileNotFoundError, NotADirectoryError):
+            stats[name] = None
+    return stats
+
+
+def fingerprint(run_dir: Path | str, stats: dict[str, os.stat_result | None] | None = None) -> str:
+    if stats is None:
+        stats = stat_run_files(run_dir)
     parts = [RENDERER_VERSION]
     for name in RUN_FILES:
-        try:
-            st = os.stat(f"{run_dir}/{name}")
-            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
-        except FileNotFoundError:
-            parts.append(f"{name}:-")
+        st = stats[name]
+        parts.append(f"{name}:-" if st is None else f"{name}:{st.st_size}:{st.st_mtime_ns}")
     return "|".join(parts)
 
 
@@ -107,16 +117,19 @@ def _read_one(run_dir: str, page: str, stamp: str | None, render_to: Path | None
     """(summary or None, errors, fingerprint to vouch for it or None) for one run directory; with
     render_to, its page is drawn from the run.json just parsed (read once, not once per stage)."""
     errors: list[str] = []
-    if stamp is None:
-        stamp = fingerprint(run_dir)     # before reading: a rewrite meanwhile shows next time
+    stats = None
+    if stamp is None:   # before reading: a rewrite meanwhile shows next time
+        stats = stat_run_files(run_dir)
+        stamp = fingerprint(run_dir, stats)
     try:   # run_dirs() listed only folders holding a run.json: no load_run checks again
         record = RunRecord(Path(run_dir), read_json(f"{run_dir}/{RUN_FILE}"))
     except StoreError as exc:
         return None, [str(exc)], None
-    summary = summarize_run(record, errors, page)
+    summary = summarize_run(record, errors, page,
+                            has_cost=None if stats is None else stats[COST_FILE] is not None)
     if render_to is not None:
         from repro.report.run_page import render_run_page
-        render_run_page(template, summary, render_to, record.data)
+        render_run_page(template, summary, render_to, record.data, stats)
     return summary, errors, None if errors else stamp
 
 

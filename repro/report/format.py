@@ -5,8 +5,11 @@ the Decimal strings that cost.json stores and is never turned into a float.
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
+
+from markupsafe import escape
 
 
 def duration(seconds: float | None) -> str:
@@ -80,6 +83,16 @@ def safe_url(url: str | None) -> str | None:
     if parts.scheme in ("http", "https") and parts.netloc:
         return url.strip()
     return None
+
+
+_SPECIAL = re.compile(r"[&<>\"']")
+
+
+def html_text(value) -> str:
+    """str(value), HTML-escaped as Jinja's autoescape would (None → "None"), for table rows the
+    report formats in Python; most values have nothing to escape and skip markupsafe's round trip."""
+    text = value if type(value) is str else str(value)
+    return str(escape(text)) if _SPECIAL.search(text) else text
 
 
 FILTERS = {

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import multiprocessing
+import os
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -24,7 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 
 from repro.report.format import to_decimal  # noqa: E402
 
-PLOT_VERSION = "2"  # bump when a drawing changes, so cached figures are redrawn
+PLOT_VERSION = "3"  # bump when a drawing changes, so cached figures are redrawn
 STYLE = {"svg.fonttype": "none", "svg.hashsalt": "repro-report", "font.size": 9,
          "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 72}
 
@@ -91,7 +92,9 @@ def pareto_svg(board: dict, market: str) -> str:
         ax.set_xlabel("time to target (s)")
         ax.set_ylabel(f"cost, {market} (USD)")
         ax.set_title(f"{board['title']}: time vs cost")
-        ax.legend(loc="best", fontsize=8)
+        # a fixed corner: loc="best" scores every candidate place against all the points, 0.15 s
+        # on a 2,000-entry board; upper left (fast but dear) is where time × price puts fewest
+        ax.legend(loc="upper left", fontsize=8)
         return _svg(fig)
 
 
@@ -128,11 +131,13 @@ class DrawnCache:
         self.path.write_text(json.dumps(self.current, sort_keys=True), encoding="utf-8")
 
 
-_CHILD_CACHE: DrawnCache | None = None   # the figures a forked drawing process inherits
+_CHILD_CACHE: DrawnCache | None = None   # the figures forked drawing processes inherit
+PLOT_PROCESSES = 2
 
 
-def _draw_in_child() -> None:
-    _CHILD_CACHE.draw_pending()
+def _draw_in_child(index: int) -> None:
+    target, render = _CHILD_CACHE.pending[index]
+    target.write_text(render(), encoding="utf-8")
 
 
 class PlotJob:
@@ -163,7 +168,7 @@ def write_plots(context: dict, out_dir: Path, *, background: bool = False) -> Pl
     sets board['pareto_svg'], board['pareto_market'] and series['svg'] at once.
 
     The caller must finish() the returned job before the site is done: with background=True the
-    figures are drawn in a forked process meanwhile (matplotlib takes 0.2-0.4 s a figure here,
+    figures are drawn in forked processes meanwhile (matplotlib takes 0.1-0.4 s a figure here,
     while the caller writes the index). The record of what was drawn is saved only once every
     figure is on disk."""
     (Path(out_dir) / "plots").mkdir(parents=True, exist_ok=True)
@@ -191,10 +196,13 @@ def write_plots(context: dict, out_dir: Path, *, background: bool = False) -> Pl
             series["svg"] = name
     if background and cache.pending and "fork" in multiprocessing.get_all_start_methods():
         global _CHILD_CACHE
-        _CHILD_CACHE = cache         # inherited by the fork, not pickled
+        _CHILD_CACHE = cache         # inherited by the forks, not pickled
         try:
-            pool = multiprocessing.get_context("fork").Pool(1)
-            drawing = pool.apply_async(_draw_in_child)
+            # two processes, one figure at a time each, the Pareto fronts (the most points)
+            # first: once the run pages are done the figures are what a build waits for
+            processes = min(PLOT_PROCESSES, len(cache.pending), os.cpu_count() or 1)
+            pool = multiprocessing.get_context("fork").Pool(processes)
+            drawing = pool.map_async(_draw_in_child, range(len(cache.pending)), chunksize=1)
             pool.close()
         finally:
             _CHILD_CACHE = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import re
 import shlex
 import shutil
 import stat
@@ -17,11 +16,11 @@ from numbers import Number
 from pathlib import Path
 
 from jinja2.exceptions import UndefinedError
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from repro.harness.store import RUN_FILE, read_json
 from repro.report.collect import RUN_FILES
-from repro.report.format import duration, percent, safe_url, usd
+from repro.report.format import duration, html_text as _text, percent, safe_url, usd
 from repro.report.run_charts import curves_svg, schedule_svg
 
 PARALLEL_THRESHOLD = 400  # below this many pages, starting worker processes costs more than it saves
@@ -66,14 +65,6 @@ def _percent2(value) -> str:
     return "—"
 
 
-_SPECIAL = re.compile(r"[&<>\"']")
-
-
-def _text(value) -> str:
-    """str(value), HTML-escaped as Jinja's autoescape would (None → "None"); most values have
-    nothing to escape and skip markupsafe's Markup round trip."""
-    text = value if type(value) is str else str(value)
-    return str(escape(text)) if _SPECIAL.search(text) else text
 
 
 def _or_dash(value) -> str:
@@ -297,8 +288,10 @@ def remove_run_page(out_dir: Path, page: str) -> None:
         pass
 
 
-def render_run_page(template, run: dict, out_dir: Path, data: dict | None = None) -> Path:
-    """Draw one run's page; `data` is its parsed run.json when the caller has just read it."""
+def render_run_page(template, run: dict, out_dir: Path, data: dict | None = None,
+                    stats: dict[str, os.stat_result | None] | None = None) -> Path:
+    """Draw one run's page; `data` is its parsed run.json and `stats` the os.stat of its files
+    (collect.stat_run_files) when the caller has them."""
     source_dir = run["source_dir"]
     run_data = read_json(Path(source_dir) / RUN_FILE) if data is None else data
     stem = f"{out_dir}/{run['page']}"
@@ -310,10 +303,13 @@ def render_run_page(template, run: dict, out_dir: Path, data: dict | None = None
     files = []
     for name in RUN_FILES:
         source = f"{source_dir}/{name}"
-        try:
-            mode = os.stat(source).st_mode
-        except (FileNotFoundError, NotADirectoryError):
-            mode = None
+        if stats is not None:
+            mode = None if stats[name] is None else stats[name].st_mode
+        else:
+            try:
+                mode = os.stat(source).st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                mode = None
         if mode is not None and stat.S_ISREG(mode):
             place_file(source, f"{stem}.{name}", link, mode)
             files.append((name, f"{name_here}.{name}"))

@@ -67,10 +67,11 @@ def _cost_rows(cost: dict) -> list[dict]:
     return rows
 
 
-def summarize_run(record: RunRecord, errors: list[str], page: str | None = None) -> dict:
+def summarize_run(record: RunRecord, errors: list[str], page: str | None = None,
+                  has_cost: bool | None = None) -> dict:
     """The report's view of one run. A damaged cost.json is reported in `errors` and the run is
     shown as not priced rather than dropped. `page` is where its page goes (page_for's answer,
-    when the caller has it)."""
+    when the caller has it); `has_cost`, whether cost.json exists, when the caller has looked."""
     data = record.data
     outcome = data.get("outcome") or {}
     target = data.get("target") or {}
@@ -82,7 +83,9 @@ def summarize_run(record: RunRecord, errors: list[str], page: str | None = None)
 
     cost = None
     cost_path = f"{record.path}/{COST_FILE}"
-    if os.path.exists(cost_path):
+    if has_cost is None:
+        has_cost = os.path.exists(cost_path)
+    if has_cost:
         try:
             cost = read_json(cost_path)
         except StoreError as exc:
