@@ -162,7 +162,7 @@ def build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None = No
                                   out_dir if out_dir.is_dir() else None, out_dir)
     env = make_environment()
     _copy_static(out_dir)
-    # figures are drawn in a second process while this one writes the pages below, when the
+    # figures are drawn in two other processes while this one writes the pages below, when the
     # site is big enough for the start-up to pay (every core is busy drawing run pages before)
     plots = write_plots(context, out_dir, background=len(context["runs"]) >= PARALLEL_THRESHOLD)
     try:
