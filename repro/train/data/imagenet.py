@@ -143,6 +143,8 @@ def random_resized_crop_box(height: int, width: int, g: random.Random) -> tuple[
 def _resize(img: torch.Tensor, size: list[int]) -> torch.Tensor:
     """Antialiased bilinear resize of a uint8 CHW image (PIL's filter). decode_jpeg's output is an
     HWC buffer seen as CHW; made channels-last contiguous, torch's uint8 AVX2 kernel takes it as is."""
+    if img.device.type != "cpu":   # CUDA's antialiased kernel takes floats: torchvision converts
+        return TF.resize(img, size, antialias=True)
     x = img.unsqueeze(0).contiguous(memory_format=torch.channels_last)
     return F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)[0]
 
