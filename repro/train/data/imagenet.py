@@ -2,8 +2,8 @@
 
 Pipeline: worker processes read each file and decode it with torchvision.io.decode_jpeg
 (libjpeg-turbo), crop first and resize only the crop (RandomResizedCrop at the epoch's size, flip),
-and hand back uint8 CHW tensors; the float conversion and normalisation run once per batch on the
-device. On a GPU the workers only read bytes and decode_jpeg decodes the whole batch on the GPU.
+and hand back uint8 images collated as an N×H×W×3 batch; the float conversion and normalisation run
+once per batch on the device, which gets N×3×H×W channels-last (the layout the models train in). On a GPU the workers only read bytes and decode_jpeg decodes the whole batch on the GPU.
 Validation: resize the short side to size / 0.875, centre-crop `size` (224 ← 256).
 
 The image size can change every epoch although the DataLoader's workers persist: the batch sampler
