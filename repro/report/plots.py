@@ -122,9 +122,13 @@ class DrawnCache:
             self.pending.append((target, render))
         self.current[name] = key
 
+    def draw_one(self, index: int) -> None:
+        target, render = self.pending[index]
+        target.write_text(render(), encoding="utf-8")
+
     def draw_pending(self) -> None:
-        for target, render in self.pending:
-            target.write_text(render(), encoding="utf-8")
+        for index in range(len(self.pending)):
+            self.draw_one(index)
         self.pending = []
 
     def save(self) -> None:
@@ -136,8 +140,7 @@ PLOT_PROCESSES = 2
 
 
 def _draw_in_child(index: int) -> None:
-    target, render = _CHILD_CACHE.pending[index]
-    target.write_text(render(), encoding="utf-8")
+    _CHILD_CACHE.draw_one(index)
 
 
 class PlotJob:
