@@ -48,21 +48,21 @@ CIFAR_DATA ?= data/cifar10
 IMAGENET_DATA ?= data/imagenet
 
 image:
-	@$(PYTHON) -m repro.launch.preflight --docker --target image
+	@$(PYTHON) -m repro.commands.preflight --docker --target image
 	@$(MAKE) --no-print-directory install
-	$(PY) -m repro.launch.reproduce --image $(IMAGE) --rebuild image
+	$(REPRO) reproduce --image $(IMAGE) --rebuild image
 
 # The fast.ai 2018 CIFAR-10 recipe and the modern one, RUNS seeds each, all GPUs, then the leaderboard.
 reproduce-cifar:
-	@$(PYTHON) -m repro.launch.preflight --docker --gpu --target reproduce-cifar
+	@$(PYTHON) -m repro.commands.preflight --docker --gpu --target reproduce-cifar
 	@$(MAKE) --no-print-directory install
-	$(PY) -m repro.launch.reproduce --image $(IMAGE) cifar --data $(CIFAR_DATA) --results $(RESULTS) --runs $(RUNS)
+	$(REPRO) reproduce --image $(IMAGE) cifar --data $(CIFAR_DATA) --results $(RESULTS) --runs $(RUNS)
 	$(REPRO) report --results $(RESULTS) --out $(SITE)
 
 reproduce-imagenet:
-	@$(PYTHON) -m repro.launch.preflight --docker --gpu --data $(IMAGENET_DATA) --target reproduce-imagenet
+	@$(PYTHON) -m repro.commands.preflight --docker --gpu --data $(IMAGENET_DATA) --target reproduce-imagenet
 	@$(MAKE) --no-print-directory install
-	$(PY) -m repro.launch.reproduce --image $(IMAGE) imagenet --data $(IMAGENET_DATA) --results $(RESULTS) --runs $(RUNS)
+	$(REPRO) reproduce --image $(IMAGE) imagenet --data $(IMAGENET_DATA) --results $(RESULTS) --runs $(RUNS)
 	$(REPRO) report --results $(RESULTS) --out $(SITE)
 
 clean:

@@ -19,9 +19,11 @@ import pytest
 import torch
 from torch import nn
 
-from repro import api
-from repro.train.data import cifar
-from repro.train.loop import TrainOptions, autocast_context, build_optimizer, run_recipe
+from repro import recipes
+from repro.harness import store
+from repro.train.data import cifar, cifar_files
+from repro.train.loop import TrainOptions, run_recipe
+from repro.train.optim import autocast_context, build_optimizer
 from repro.train.models import build_model, count_parameters
 
 CIFAR_RECIPES = ("cifar-fastai-2018", "cifar-wide-8gpu", "cifar-airbench")
@@ -52,7 +54,7 @@ def train_steps(recipe, data, model, opt, device, steps: int, batch_size: int) -
 
 @pytest.mark.parametrize("name", CIFAR_RECIPES)
 def test_cpu_training_images_per_s(benchmark, name):
-    recipe = api.resolve_recipe(name)
+    recipe = recipes.resolve(name)
     device = torch.device("cpu")
     torch.manual_seed(0)
     model = build_model(recipe.model)
@@ -100,8 +102,9 @@ def test_cpu_loader_images_per_s(benchmark, loader):
 # -- GPU comparisons -----------------------------------------------------------------------------------
 def _epoch_train_s(name: str, tmp_path, epochs: int = 2, **overrides) -> float:
     """Mean training seconds per epoch after the first (warm-up) epoch, from the run record; eval excluded."""
-    recipe = api.resolve_recipe(name, epochs=epochs, overrides=[f"{k}={v}" for k, v in overrides.items()])
-    session = run_recipe(recipe, TrainOptions(results_dir=tmp_path / "results", device="cuda", synthetic=True))
+    recipe = recipes.resolve(name, epochs=epochs, overrides=[f"{k}={v}" for k, v in overrides.items()])
+    session = run_recipe(recipe, TrainOptions(run_dir=store.create_run_dir(tmp_path / "results", recipe.name), device="cuda",
+                                              synthetic=True))
     epochs_rows = session.record["outcome"]["epochs"]
     assert session.record["status"] == "finished"
     return float(np.mean([row["train_s"] for row in epochs_rows[1:]]))

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from repro.harness import run as harness_run
+from repro.harness import store
 from repro.recipes import get_recipe
 from repro.train import loop, schedule
 from repro.train.data.digits import DigitsData
@@ -53,7 +54,7 @@ def bare_loop(recipe=RECIPE, seed=0) -> float:
 
 
 def harness_run_once(results: Path, seed=0) -> dict:
-    session = loop.run_recipe(RECIPE, loop.TrainOptions(results_dir=results, seed=seed))
+    session = loop.run_recipe(RECIPE, loop.TrainOptions(run_dir=store.create_run_dir(results, RECIPE.name), seed=seed))
     return session.record
 
 

@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from repro.train.data import imagenet as inet
-from tests.imagenet_tree import make_tree
+from tests.helpers_imagenet import make_tree
 
 pytestmark = pytest.mark.filterwarnings("ignore:The image decoding and encoding capabilities:DeprecationWarning")
 

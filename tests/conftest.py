@@ -22,12 +22,12 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeou
 
 @pytest.fixture(scope="session")
 def digits_group(tmp_path_factory):
-    """Two 3-epoch digits runs (seeds 0 and 1), trained once for the whole session."""
+    """Two 3-epoch digits runs (seeds 0 and 1), trained once for the whole session: (results, GroupResult)."""
     from repro import api
 
     results = tmp_path_factory.mktemp("results")
-    summary = api.train(recipe_name="digits", runs=2, seed=0, epochs=3, results_dir=results)
-    return results, summary
+    group = api.train("digits", runs=2, seed=0, epochs=3, results_dir=results)
+    return results, group
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from mlperf_logging.mllog.mllog import MLLogger
 from mlperf_logging.mllog import constants
 
 LINE_PREFIX = ":::MLLOG "
-C = constants  # re-exported for callers: mllog.C.RUN_START, …
+C = constants  # mllog.C.RUN_START, …
 
 
 class RunLogger:
@@ -72,3 +72,53 @@ def read_events(path: Path) -> list[dict]:
         except json.JSONDecodeError:
             continue
     return events
+
+
+# -- the vocabulary: which MLPerf keys repro logs, and how it names what it ran ---------------------
+PRECISION_NAMES = {"fp32": "fp32", "fp16": "fp16", "bf16": "bfloat16"}
+# MLPerf's name for the benchmark behind each leaderboard task; other tasks log their own name
+MLPERF_BENCHMARKS = {"imagenet-top1": "resnet", "imagenet-top5": "resnet"}
+
+
+def log_submission(log: RunLogger, *, task: str, platform: str) -> None:
+    """Who/what/where, logged during init as MLPerf's reference code does."""
+    log.event(C.SUBMISSION_BENCHMARK, MLPERF_BENCHMARKS.get(task, task))
+    log.event(C.SUBMISSION_ORG, "repro")
+    log.event(C.SUBMISSION_DIVISION, "open")
+    log.event(C.SUBMISSION_STATUS, "research")
+    log.event(C.SUBMISSION_PLATFORM, platform)
+    log.event(C.CACHE_CLEAR, True)
+
+
+def log_hyperparameters(log: RunLogger, *, recipe, world_size: int, train_samples: int, eval_samples: int,
+                        seed: int, **extra) -> None:
+    """The run's settings as MLPerf keys, with the v6.1 disclosures that hold for data-parallel CNN
+    training (see harness/compliance.py); `extra` adds recipe-specific keys (the optimiser's)."""
+    batch = recipe.data.batch_size
+    log.event(C.SEED, seed)
+    log.event(C.GLOBAL_BATCH_SIZE, batch)
+    log.event(C.OPT_BASE_LR, recipe.optim.peak_lr)
+    log.event(C.TRAIN_SAMPLES, train_samples)
+    log.event(C.EVAL_SAMPLES, eval_samples)
+    log.event("lowest_numerical_precision_in_linear", PRECISION_NAMES[recipe.precision])
+    log.event("lowest_numerical_precision_in_comm", "fp32")  # DDP all-reduces fp32 gradients
+    for key in ("tensor_parallelism", "pipeline_parallelism", "context_parallelism", "expert_parallelism"):
+        log.event(key, 1)
+    log.event("micro_batch_size", max(1, batch // max(1, world_size)))
+    log.event("config_filename", f"recipe:{recipe.name}")
+    for key, value in extra.items():
+        log.event(key, value)
+
+
+def sgd_events(recipe, *, end_lr: float, warmup_fraction: float, world_size: int) -> dict:
+    """The optimiser keys MLPerf's ResNet rules ask for, for an SGD recipe (LR knots in epochs)."""
+    if recipe.optim.name != "sgd":
+        return {"opt_name": recipe.optim.name}
+    return {"opt_name": "sgd", "sgd_opt_base_learning_rate": recipe.optim.peak_lr,
+            "sgd_opt_end_learning_rate": end_lr,
+            "sgd_opt_learning_rate_decay_poly_power": 1,  # piecewise-linear decay
+            "sgd_opt_learning_rate_decay_steps": recipe.epochs,  # in epochs: steps vary with per-stage batch
+            "sgd_opt_weight_decay": recipe.optim.weight_decay, "sgd_opt_momentum": recipe.schedule.momentum_max,
+            "model_bn_span": max(1, recipe.data.batch_size // world_size),
+            "opt_learning_rate_warmup_epochs": float(warmup_fraction) * recipe.epochs,
+            "gradient_accumulation_steps": 1}

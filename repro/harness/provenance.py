@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from repro.harness.gpu_names import normalize_gpu_name
 
 SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|SESSION|COOKIE|PRIVATE)",
                          re.IGNORECASE)
@@ -72,34 +71,6 @@ def image_digest() -> str | None:
     """The container image's digest, passed in by the launcher (`docker run -e REPRO_IMAGE_DIGEST=…`,
     repro.launch.docker_run); an image cannot contain its own digest. None outside a container."""
     return os.environ.get("REPRO_IMAGE_DIGEST") or None
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def hardware(device: str = "cpu", world_size: int = 1) -> dict[str, Any]:
-    import psutil
-    import torch
-
-    hw: dict[str, Any] = {
-        "accelerator": "cuda" if device.startswith("cuda") else "cpu",
-        "gpu_model": None, "gpu_name": None, "gpu_count": 0,
-        "vcpus": os.cpu_count(), "cpu_model": cpu_model(),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "world_size": world_size,
-    }
-    if hw["accelerator"] == "cuda" and torch.cuda.is_available():
-        name = torch.cuda.get_device_name(0)
-        hw.update(gpu_name=name, gpu_model=normalize_gpu_name(name),
-                  gpu_count=max(world_size, 1) if world_size > 1 else torch.cuda.device_count())
-    return hw
 
 
 def software() -> dict[str, Any]:

@@ -1,23 +1,14 @@
 """Checks run before `make image` / `make reproduce-*` touch anything: is there a Docker engine, is
 there an NVIDIA GPU, is the dataset there? Standard library only, so the Makefile can run it with the
-system Python before any virtualenv exists:
-
-    python3 -m repro.launch.preflight --docker --gpu --target reproduce-cifar
-
-Prints what is missing and how to run on the CPU instead, and exits 2 (EXIT_MISSING); exits 0 when
-everything is there. Never creates a file.
+system Python before any virtualenv exists (`python3 -m repro.commands.preflight`). Never creates a file.
 """
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_MISSING = 2
 _TIMEOUT_S = 20
 
 # How to get the same kind of result without the missing piece, per make target.
@@ -96,22 +87,3 @@ def report(target: str, missing: list[str]) -> str:
     lines += ["Nothing was built or written. To run on the CPU instead:"]
     lines += [f"  {a}" for a in alternatives]
     return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m repro.launch.preflight", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--docker", action="store_true", help="require a reachable Docker engine")
-    parser.add_argument("--gpu", action="store_true", help="require at least one NVIDIA GPU")
-    parser.add_argument("--data", metavar="DIR", help="require this dataset folder to exist and not be empty")
-    parser.add_argument("--target", default="image", help="the make target asking, for the message")
-    args = parser.parse_args(argv)
-    missing = problems(need_docker=args.docker, need_gpu=args.gpu, data=args.data)
-    if missing:
-        print(report(args.target, missing), file=sys.stderr)
-        return EXIT_MISSING
-    return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from repro.recipes import RecipeError, command_for, get_recipe
+
 VENV_BIN = "/opt/repro/venv/bin"            # the image's venv (docker/Dockerfile); login shells reset PATH
 DATA_DIR = "/data"
 RESULTS_DIR = "/results"
@@ -31,8 +33,6 @@ MASTER_PORT = 29500
 RECOVERY_STRATEGIES = ("EAGER_NEXT_REGION", "FAILOVER")
 _GPUS_RE = re.compile(r"^(?P<model>[A-Za-z][A-Za-z0-9_.-]*)(?::(?P<count>[0-9]+))?$")
 _BUCKET_RE = re.compile(r"^(s3|gs|r2|cos|oci|azure|https)://\S+$")
-# sub-command of `repro` per recipe.data.name
-_COMMAND_FOR_DATASET = {"digits": "digits", "cifar10": "cifar", "imagenet": "imagenet"}
 
 
 class ExportError(ValueError):
@@ -67,16 +67,11 @@ def parse_gpus(spec: str) -> tuple[str, int]:
 
 def _recipe_command(name: str) -> tuple[str, str]:
     """(repro sub-command, dataset name) of a registered recipe."""
-    from repro.recipes import RecipeError, get_recipe
-
     try:
         recipe = get_recipe(name)
+        return command_for(recipe), recipe.data.name
     except RecipeError as exc:
         raise ExportError(str(exc)) from None
-    dataset = recipe.data.name
-    if dataset not in _COMMAND_FOR_DATASET:
-        raise ExportError(f"recipe {name!r} trains on {dataset!r}, which has no `repro` sub-command to export")
-    return _COMMAND_FOR_DATASET[dataset], dataset
 
 
 def run_script(command: str, recipe: str, *, runs: int, seed: int, with_data: bool) -> str:

@@ -20,7 +20,8 @@ from typing import Any
 from repro.harness.store import COST_FILE, RUN_FILE, SCHEMA_VERSION, atomic_write_json, read_json
 from repro.pricing.catalog import DEFAULT_MAX_AGE_DAYS, MARKETS, Offer, Snapshot, load_snapshot
 from repro.harness.gpu_names import normalize_gpu_name
-from repro.pricing.rules import format_usd, rule_for, usd_for_seconds
+from repro.pricing.money import format_usd
+from repro.pricing.rules import rule_for, usd_for_seconds
 
 
 class StalePriceWarning(UserWarning):
@@ -189,12 +190,12 @@ def format_cost_lines(cost: dict[str, Any]) -> list[str]:
         rate = Decimal(row["usd_per_hour"])
         where = row["region"] + (f"/{row['zone']}" if row.get("zone") else "")
         parts = [f"{row['provider']:<10} {row['market']:<9} {row['instance_type']} ({where}) "
-                 f"${rate}/h"]
+                 f"{format_usd(rate, exact=True)}/h"]
         if row.get("benchmark_usd") is not None:
-            parts.append(f"benchmark {format_usd(Decimal(row['benchmark_usd']))} "
+            parts.append(f"benchmark {format_usd(row['benchmark_usd'])} "
                          f"({row['benchmark_seconds']:.1f} s to target)")
         if row.get("billed_usd") is not None:
-            parts.append(f"billed {format_usd(Decimal(row['billed_usd']))} "
+            parts.append(f"billed {format_usd(row['billed_usd'])} "
                          f"({row['billed_seconds']} s billed: {row['billing_rule']})")
         parts.extend(row.get("notes", []))
         lines.append("  ".join(parts[:1]) + ": " + "; ".join(parts[1:]) if len(parts) > 1 else parts[0])

@@ -65,12 +65,3 @@ def usd_for_seconds(usd_per_hour: Decimal, seconds: float | int) -> Decimal:
         raise ValueError(f"seconds must be finite and >= 0, got {seconds!r}")
     return (usd_per_hour * Decimal(repr(float(seconds))) / SECONDS_PER_HOUR).quantize(
         USD_QUANTUM, rounding=ROUND_HALF_UP)
-
-
-def format_usd(amount: Decimal) -> str:
-    """`$72.40` for cents and up; enough digits below a cent that a real cost never reads $0.00."""
-    if amount >= Decimal("0.01"):
-        return f"${amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}"
-    if amount == 0:
-        return "$0"
-    return f"${amount.normalize():f}"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,20 +100,79 @@ class Recipe:
         return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
 
+# recipe names and tasks become folder and file names: letters, digits, dot, dash, underscore
+SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+OPTIMIZERS = ("sgd", "adamw")
+SCHEDULES = ("one_cycle", "piecewise")
+PRECISIONS = ("fp32", "fp16", "bf16")
+METRICS = ("top1", "top5")
+
+
+def check_slug(what: str, value: object) -> None:
+    if not isinstance(value, str) or not SLUG.match(value) or ".." in value:
+        raise RecipeError(f"{what} {value!r} must be 1-64 letters, digits, '.', '-' or '_' (no '/', no '..'), "
+                          f"since it names folders under --results; e.g. --set {what}=my-recipe")
+
+
+def _check_range(key: str, value: float, low: float, high: float, *, low_open: bool = False,
+                 high_open: bool = False) -> None:
+    too_low = value <= low if low_open else value < low
+    too_high = value >= high if high_open else value > high
+    if not math.isfinite(value) or too_low or too_high:
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise RecipeError(f"{key} must be in {interval}, got {value!r}")
+
+
+def _check_choice(key: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise RecipeError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def _check_knots(knots: object) -> None:
+    example = "e.g. --set 'data.size_knots=[[0, 128], [0.5, 224]]'"
+    if not isinstance(knots, tuple):
+        raise RecipeError(f"data.size_knots must be a list of [fraction, size] pairs; {example}")
+    for knot in knots:
+        if (not isinstance(knot, tuple) or len(knot) != 2 or isinstance(knot[0], bool)
+                or not isinstance(knot[0], (int, float)) or type(knot[1]) is not int):
+            raise RecipeError(f"data.size_knots entry {knot!r} is not a [fraction, size] pair; {example}")
+        _check_range("a data.size_knots fraction", float(knot[0]), 0.0, 1.0)
+        _check_range("a data.size_knots size", float(knot[1]), 1, 4096)
+
+
 def validate(recipe: Recipe) -> Recipe:
+    """Every value checked for type and range, so a bad override fails before anything is written."""
+    check_slug("name", recipe.name)
+    check_slug("task", recipe.task)
+    _check_choice("target_metric", recipe.target_metric, METRICS)
+    _check_choice("precision", recipe.precision, PRECISIONS)
+    _check_choice("optim.name", recipe.optim.name, OPTIMIZERS)
+    _check_choice("schedule.kind", recipe.schedule.kind, SCHEDULES)
     if not 0.0 < recipe.target <= 1.0:
         raise RecipeError(f"target must be a fraction in (0, 1], got {recipe.target}; "
                           "e.g. --target 0.94 for 94 %")
-    if recipe.target_metric not in ("top1", "top5"):
-        raise RecipeError(f"target_metric must be top1 or top5, got {recipe.target_metric!r}")
-    if recipe.precision not in ("fp32", "fp16", "bf16"):
-        raise RecipeError(f"precision must be fp32, fp16 or bf16, got {recipe.precision!r}")
-    if recipe.epochs < 1:
-        raise RecipeError(f"epochs must be ≥ 1, got {recipe.epochs}")
-    if recipe.data.synthetic_images < 0:
-        raise RecipeError(f"data.synthetic_images must be ≥ 0, got {recipe.data.synthetic_images}")
-    if recipe.data.batch_size < 1:
-        raise RecipeError(f"data.batch_size must be ≥ 1, got {recipe.data.batch_size}")
+    _check_range("epochs", recipe.epochs, 1, 10_000)
+    _check_range("optim.peak_lr", recipe.optim.peak_lr, 0.0, math.inf, low_open=True, high_open=True)
+    _check_range("optim.weight_decay", recipe.optim.weight_decay, 0.0, 1.0)
+    _check_range("optim.label_smoothing", recipe.optim.label_smoothing, 0.0, 1.0, high_open=True)
+    s = recipe.schedule
+    _check_range("schedule.momentum_max", s.momentum_max, 0.0, 1.0, high_open=True)
+    _check_range("schedule.momentum_min", s.momentum_min, 0.0, 1.0, high_open=True)
+    _check_range("schedule.pct_start", s.pct_start, 0.0, 1.0, high_open=True)
+    _check_range("schedule.div", s.div, 0.0, 1e9, low_open=True)
+    _check_range("schedule.final_div", s.final_div, 0.0, 1e12, low_open=True)
+    if s.kind == "piecewise" and (len(s.knots_x) != len(s.knots_y) or len(s.knots_x) < 2):
+        raise RecipeError("schedule.knots_x and schedule.knots_y must be equally long, with 2 or more points")
+    d = recipe.data
+    _check_range("data.batch_size", d.batch_size, 1, 1 << 20)
+    _check_range("data.eval_batch_size", d.eval_batch_size, 1, 1 << 20)
+    _check_range("data.synthetic_images", d.synthetic_images, 0, 1 << 30)
+    _check_range("data.image_size", d.image_size, 0, 4096)
+    _check_range("data.size_multiple", d.size_multiple, 1, 4096)
+    _check_knots(d.size_knots)
+    _check_choice("data.loader", d.loader, ("device", "dataloader"))
+    _check_range("model.num_classes", recipe.model.num_classes, 1, 1 << 20)
+    _check_range("model.width", recipe.model.width, 1, 1 << 16)
     return recipe
 
 

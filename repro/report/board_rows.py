@@ -1,15 +1,16 @@
 """The leaderboard rows of index.html, formatted in Python like the run pages' tables.
 
-At 10,000 runs a board holds thousands of entries, and Jinja's per-cell attribute lookups, filter
-calls and autoescaping were most of the index's render. Every value taken as it is gets escaped
-here (format.html_text); formatted numbers and dashes need none. The markup is the template's own:
-index.html.j2 drew these rows until they moved here, byte for byte the same.
+A board can hold thousands of entries, and per-cell attribute lookups, filter calls and
+autoescaping in Jinja would make up most of the index's render. Every value taken as it is gets
+escaped here (format.html_text); formatted numbers and dashes need none. The markup is what
+index.html.j2 would draw around these rows.
 """
 from __future__ import annotations
 
 from markupsafe import Markup
 
-from repro.report.format import duration, html_text as _text, percent
+from repro.report.format import duration, percent
+from repro.report.format import html_text as _text
 
 _ROW = ('    <tr class="entry" data-group="{group}" data-recipe="{recipe}">\n'
         '      <td class="rank">{rank}</td>\n'

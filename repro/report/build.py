@@ -3,60 +3,44 @@ rendered from), a page per run with its curves and provenance, history across co
 
 A pure function of the files on disk: it reads run.json / cost.json / metrics.tsv / mllog.log, never
 imports the trainer and never fetches prices. The folder it writes works offline from file://.
+
+The steps go one way: reading (collect, summary: results folder → summaries), then the boards and
+history drawn from them, then rendering (environment, run_page, board_rows, plots: data → text),
+then writing (pages, figures, files, manifest: text → files in the site folder). This module puts
+the pages' data together and calls the steps in that order.
 """
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-from repro.harness.store import atomic_write_text, compact_json
+from repro.harness.store import compact_json
 from repro.pricing.catalog import PriceSnapshotError, load_snapshot
-from repro.report.collect import PARALLEL_THRESHOLD, Collected, collect_runs, forget_manifest, write_manifest
-from repro.report.board_rows import entry_rows
-from repro.report.format import FILTERS
+from repro.report import files
+from repro.report.collect import (
+    Collected,
+    OnRead,
+    ReportError,
+    check_results_dir,
+    collect_runs,
+)
+from repro.report.environment import make_environment
+from repro.report.figures import write_plots
 from repro.report.history import build_history
 from repro.report.leaderboard import build_task_boards
-from repro.report.plots import write_plots
+from repro.report.manifest import forget_manifest, load_manifest, save_manifest
+from repro.report.pages import RunPages, copy_static, make_out_dir, remove_run_page
+from repro.report.pool import worth_forking
 from repro.report.reference import published_by_task
-from repro.report.run_page import remove_run_page, write_run_pages
+
+__all__ = ["ReportError", "build_context", "build_site", "index_data"]
 
 INDEX_SCHEMA_VERSION = 1
-STATIC_DIR = Path(__file__).parent / "static"
 
-
-class ReportError(ValueError):
-    """The results or output folder cannot be used; the message says which and what to do."""
-
-
-class ReportEnvironment(Environment):
-    """`row.key` in a template reads a dict item first. Jinja's default tries the attribute first
-    and falls back to the item, which for the leaderboard's plain dicts costs an exception per
-    lookup: a quarter of a 10,000-run render."""
-
-    def getattr(self, obj, attribute):
-        if type(obj) is dict:
-            try:
-                return obj[attribute]
-            except KeyError:
-                pass
-        return super().getattr(obj, attribute)
-
-
-def make_environment() -> Environment:
-    env = ReportEnvironment(loader=PackageLoader("repro.report", "templates"),
-                            autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
-                            undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                            # templates ship in the package and do not change during a build;
-                            # auto_reload would stat base.html.j2 twice per page rendered
-                            auto_reload=False)
-    env.filters.update(FILTERS)
-    env.globals["entry_rows"] = entry_rows
-    return env
+# Where a run lives on this disk and its raw cost rows stay out of index.json: the run pages
+# carry the run's own files, and the leaderboard entries carry the costs the page shows.
+PRIVATE_RUN_KEYS = ("source_dir", "page", "costs", "unmatched")
 
 
 def _snapshot_info(snapshot_path: Path | None, runs: list[dict]) -> dict | None:
@@ -80,27 +64,11 @@ def _snapshot_info(snapshot_path: Path | None, runs: list[dict]) -> dict | None:
             "runs_priced_with_other_snapshots": others}
 
 
-def _make_out_dir(out_dir: Path) -> None:
-    try:
-        (out_dir / "plots").mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ReportError(f"cannot create output folder {out_dir}: {exc.strerror}; "
-                          "pass a writable --out DIR") from None
-
-
-def _collect(results_dir: Path, snapshot_path: Path | None,
-             published: dict[str, list[dict]] | None,
-             site_dir: Path | None = None, out_dir: Path | None = None) -> tuple[dict, Collected]:
-    """With out_dir, the page of each run read afresh is drawn while it is read (the manifest
-    that vouched for the old pages is dropped first)."""
-    results_dir = Path(results_dir)
-    if not results_dir.is_dir():
-        raise ReportError(f"results directory {results_dir} does not exist; run a recipe first "
-                          "(`repro digits`) or pass --results DIR")
-    if out_dir is not None:
-        _make_out_dir(out_dir)
-    collected = collect_runs(results_dir, site_dir, render_to=out_dir,
-                             before_render=forget_manifest if out_dir is not None else None)
+def _context(results_dir: Path, snapshot_path: Path | None, published: dict[str, list[dict]] | None,
+             previous: dict[str, dict] | None = None,
+             on_read: OnRead | None = None) -> tuple[dict, Collected]:
+    """The pages' data and what collect_runs found (see there for `previous` and `on_read`)."""
+    collected = collect_runs(results_dir, previous, on_read)
     runs = collected.runs
     published = published_by_task() if published is None else published
     context = {
@@ -121,12 +89,7 @@ def _collect(results_dir: Path, snapshot_path: Path | None,
 def build_context(results_dir: Path, snapshot_path: Path | None = None,
                   published: dict[str, list[dict]] | None = None) -> dict:
     """Everything the pages show, as JSON-ready data (USD as strings); what index.json holds."""
-    return _collect(results_dir, snapshot_path, published)[0]
-
-
-# Where a run lives on this disk and its raw cost rows stay out of index.json: the run pages
-# carry the run's own files, and the leaderboard entries carry the costs the page shows.
-PRIVATE_RUN_KEYS = ("source_dir", "page", "costs", "unmatched")
+    return _context(results_dir, snapshot_path, published)[0]
 
 
 def index_data(context: dict) -> dict:
@@ -137,19 +100,20 @@ def index_data(context: dict) -> dict:
     return public
 
 
-def _publish(path: Path, text: str) -> None:
-    """Replace a top-level page atomically (a reader never sees half of it), readable by a web
-    server (the temp file behind the atomic write is created private)."""
-    atomic_write_text(path, text)
-    os.chmod(path, 0o644)
-
-
-def _copy_static(out_dir: Path) -> None:
-    target = out_dir / "static"
-    target.mkdir(parents=True, exist_ok=True)
-    for item in STATIC_DIR.iterdir():
-        if item.is_file():
-            shutil.copyfile(item, target / item.name)
+def _read_and_draw(results_dir: Path, out_dir: Path, snapshot_path: Path | None,
+                   published: dict[str, list[dict]] | None) -> tuple[dict, Collected]:
+    """The context, with the page of every run read afresh drawn as it is read (its run.json
+    parsed once); the record of the last build is dropped before any page changes."""
+    check_results_dir(results_dir)   # before anything is written
+    try:
+        make_out_dir(out_dir)
+    except OSError as exc:
+        raise ReportError(f"cannot create output folder {out_dir}: {exc.strerror}; "
+                          "pass a writable --out DIR") from None
+    previous = load_manifest(out_dir)
+    forget_manifest(out_dir)
+    with RunPages(out_dir) as pages:
+        return _context(results_dir, snapshot_path, published, previous, pages.draw)
 
 
 def build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None = None, *,
@@ -157,27 +121,27 @@ def build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None = No
     """Render the whole site into out_dir and return the path of its index.html.
 
     `published` replaces the shipped reference rows (tests pass their own)."""
-    out_dir = Path(out_dir)
-    context, collected = _collect(results_dir, snapshot_path, published,
-                                  out_dir if out_dir.is_dir() else None, out_dir)
+    results_dir, out_dir = Path(results_dir), Path(out_dir)
+    context, collected = _read_and_draw(results_dir, out_dir, snapshot_path, published)
     env = make_environment()
-    _copy_static(out_dir)
-    # figures are drawn in two other processes while this one writes the pages below, when the
-    # site is big enough for the start-up to pay (every core is busy drawing run pages before)
-    plots = write_plots(context, out_dir, background=len(context["runs"]) >= PARALLEL_THRESHOLD)
+    copy_static(out_dir)
+    # figures are drawn in other processes while this one writes the pages below, when the site
+    # is big enough for the start-up to pay
+    plots = write_plots(context, out_dir, background=worth_forking(len(context["runs"])))
     try:
         for page in collected.removed:      # runs deleted from results since the last build
             remove_run_page(out_dir, page)
-        write_run_pages(context["runs"], collected.stale, out_dir)
-        write_manifest(out_dir, collected)
-        _publish(out_dir / "history.html",
-                 env.get_template("history.html.j2").render(ctx=context, root=""))
-        _publish(out_dir / "index.json", compact_json(index_data(context)).decode("utf-8"))
+        with RunPages(out_dir) as pages:
+            pages.write_stale(collected)
+        save_manifest(out_dir, collected)
+        files.publish(out_dir / "history.html",
+                      env.get_template("history.html.j2").render(ctx=context, root=""))
+        files.publish(out_dir / "index.json", compact_json(index_data(context)).decode("utf-8"))
         index_html = env.get_template("index.html.j2").render(ctx=context, root="")
     except BaseException:
         plots.cancel()
         raise
     plots.finish()
     index = out_dir / "index.html"       # last: the page that links to all the others
-    _publish(index, index_html)
+    files.publish(index, index_html)
     return index

@@ -1,25 +1,48 @@
 """Results folder → one summary per run, re-using what the previous build of the same site read.
 
-A site folder keeps a manifest (runs/.rendered.json): for each run page, the fingerprint of the run
-files it was drawn from and the run's summary. A run whose files have the same size and mtime is not
-read again; a re-render of 10,000 runs then reads only the new or rewritten ones. The harness and
-pricing replace files atomically, so any rewrite changes the fingerprint.
+Read-only: nothing here writes, into the results tree or anywhere else (a caller that wants each
+run's page drawn as the run is read passes an on_read that does it). The caller hands in what the
+previous build recorded (page → fingerprint of the run files and summary); a run whose files have
+the same size and mtime is not read again, so a re-render reads only the new or rewritten runs.
+The harness and pricing replace files atomically, so any rewrite changes the fingerprint.
 """
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from repro.harness.store import (COST_FILE, METRICS_FILE, MLLOG_FILE, RUN_FILE, RunRecord,
-                                 StoreError, compact_json, parse_json, read_json)
-from repro.report.runs import page_for, summarize_run
+from repro.harness.store import (
+    COST_FILE,
+    METRICS_FILE,
+    MLLOG_FILE,
+    RUN_FILE,
+    RunRecord,
+    StoreError,
+    read_json,
+)
+from repro.report.pool import ordered_map, worker_count
+from repro.report.summary import page_for, summarize_run
 
 RUN_FILES = (RUN_FILE, COST_FILE, METRICS_FILE, MLLOG_FILE)
-MANIFEST_FILE = "runs/.rendered.json"
-RENDERER_VERSION = "3"  # bump when summaries, run pages or run charts change: all are redrawn
+
+# Given each run read afresh: its summary, its parsed run.json and the os.stat of its files (None
+# where missing). Called in the process that read the run, so the run.json is parsed only once.
+OnRead = Callable[[dict, dict, dict], None]
+
+
+class ReportError(ValueError):
+    """The results or output folder cannot be used; the message says which and what to do."""
+
+
+def check_results_dir(results_dir: Path | str) -> Path:
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise ReportError(f"results directory {results_dir} does not exist; run a recipe first "
+                          "(`repro digits`) or pass --results DIR")
+    return results_dir
 
 
 def stat_run_files(run_dir: Path | str) -> dict[str, os.stat_result | None]:
@@ -34,10 +57,8 @@ def stat_run_files(run_dir: Path | str) -> dict[str, os.stat_result | None]:
     return stats
 
 
-def fingerprint(run_dir: Path | str, stats: dict[str, os.stat_result | None] | None = None) -> str:
-    if stats is None:
-        stats = stat_run_files(run_dir)
-    parts = [RENDERER_VERSION]
+def fingerprint(stats: dict[str, os.stat_result | None]) -> str:
+    parts = []
     for name in RUN_FILES:
         st = stats[name]
         parts.append(f"{name}:-" if st is None else f"{name}:{st.st_size}:{st.st_mtime_ns}")
@@ -46,8 +67,8 @@ def fingerprint(run_dir: Path | str, stats: dict[str, os.stat_result | None] | N
 
 def run_dirs(results_dir: Path) -> list[Path]:
     """results/<recipe>/<run>/ folders holding a run.json, sorted: the layout
-    repro.harness.store.iter_run_dirs reads, listed with os.scandir (a glob over 10,000 runs
-    costs more than the rest of a re-render's reading)."""
+    repro.harness.store.iter_run_dirs reads, listed with os.scandir (a glob costs more than
+    the rest of a re-render's reading when there are many runs)."""
     found = []
     with os.scandir(results_dir) as recipes:
         for recipe in recipes:
@@ -62,144 +83,81 @@ def run_dirs(results_dir: Path) -> list[Path]:
 @dataclass
 class Collected:
     runs: list[dict] = field(default_factory=list)         # summaries, oldest first
-    stale: list[int] = field(default_factory=list)         # indices whose page must be redrawn
-    fingerprints: dict[str, str] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)   # page → files it vouches for
+    fresh: set[str] = field(default_factory=set)           # pages of the runs read (not cached)
     errors: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)      # pages of runs no longer on disk
+    removed: list[str] = field(default_factory=list)      # previous pages of runs no longer on disk
 
 
-def read_manifest(site_dir: Path | None) -> dict[str, dict]:
-    if site_dir is None:
-        return {}
-    try:
-        data = parse_json((Path(site_dir) / MANIFEST_FILE).read_bytes())
-    except (FileNotFoundError, ValueError):
-        return {}
-    # anything else (another renderer's manifest, a hand-edited file) means: redraw everything
-    if not isinstance(data, dict) or data.get("renderer") != RENDERER_VERSION:
-        if isinstance(data, dict) and isinstance(data.get("renderer"), str):
-            _drop_old_pages(Path(site_dir))
-        return {}
-    runs = data.get("runs")
-    if not isinstance(runs, dict):
-        return {}
-    return {key: entry for key, entry in runs.items()
-            if isinstance(entry, dict) and isinstance(entry.get("summary"), dict)}
+# (run directory, page, stat_run_files of it when already taken)
+Job = tuple[str, str, "dict[str, os.stat_result | None] | None"]
 
 
-def _drop_old_pages(site_dir: Path) -> None:
-    """Another renderer drew runs/ (an older layout may have put each page in a folder of its
-    own): all of it goes, every page is drawn again."""
-    import shutil
-    shutil.rmtree(site_dir / "runs", ignore_errors=True)
-
-
-def write_manifest(site_dir: Path, collected: Collected) -> None:
-    manifest = {run["page"]: {"fingerprint": collected.fingerprints[run["page"]], "summary": run}
-                for run in collected.runs if run["page"] in collected.fingerprints}
-    path = Path(site_dir) / MANIFEST_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(compact_json({"renderer": RENDERER_VERSION, "runs": manifest}))
-
-
-def forget_manifest(site_dir: Path) -> None:
-    """Drop the manifest before pages change, so a build that dies half-way redraws them all."""
-    (Path(site_dir) / MANIFEST_FILE).unlink(missing_ok=True)
-
-
-PARALLEL_THRESHOLD = 400  # below this many runs to read, starting worker processes costs more
-
-_READ_JOBS: tuple[list[tuple[str, str, str | None]], Path | None] | None = None  # forked workers
-
-
-def _read_one(run_dir: str, page: str, stamp: str | None, render_to: Path | None,
-              template) -> tuple[dict | None, list[str], str | None]:
-    """(summary or None, errors, fingerprint to vouch for it or None) for one run directory; with
-    render_to, its page is drawn from the run.json just parsed (read once, not once per stage)."""
+def _read_one(job: Job, on_read: OnRead | None) -> tuple[dict | None, list[str], str | None]:
+    """(summary or None, errors, fingerprint to vouch for it or None) for one run directory."""
+    run_dir, page, stats = job
     errors: list[str] = []
-    stats = None
-    if stamp is None:   # before reading: a rewrite meanwhile shows next time
+    if stats is None:   # taken before reading: a rewrite meanwhile shows next time
         stats = stat_run_files(run_dir)
-        stamp = fingerprint(run_dir, stats)
+    stamp = fingerprint(stats)
     try:   # run_dirs() listed only folders holding a run.json: no load_run checks again
         record = RunRecord(Path(run_dir), read_json(f"{run_dir}/{RUN_FILE}"))
     except StoreError as exc:
         return None, [str(exc)], None
-    summary = summarize_run(record, errors, page,
-                            has_cost=None if stats is None else stats[COST_FILE] is not None)
-    if render_to is not None:
-        from repro.report.run_page import render_run_page
-        render_run_page(template, summary, render_to, record.data, stats)
+    summary = summarize_run(record, errors, page, has_cost=stats[COST_FILE] is not None)
+    if on_read is not None:
+        on_read(summary, record.data, stats)
     return summary, errors, None if errors else stamp
 
 
-def _read_chunk(bounds: tuple[int, int]) -> list[tuple[dict | None, list[str], str | None]]:
-    from repro.report.run_page import run_template
-    jobs, render_to = _READ_JOBS
-    template = run_template() if render_to is not None else None
-    return [_read_one(*job, render_to, template) for job in jobs[bounds[0]:bounds[1]]]
-
-
-def _read_all(jobs: list[tuple[str, str, str | None]], render_to: Path | None) -> list:
+def _read_all(jobs: list[Job], on_read: OnRead | None) -> list:
     """_read_one over jobs, in job order, in worker processes when there are many."""
-    global _READ_JOBS
-    _READ_JOBS = (jobs, render_to)
-    if render_to is not None:
-        from repro.report.run_page import new_build
-        new_build()
-    try:
-        workers = min(os.cpu_count() or 1, 8)
-        if len(jobs) >= PARALLEL_THRESHOLD and workers > 1 and \
-                "fork" in multiprocessing.get_all_start_methods():
-            if render_to is not None:
-                from repro.report.run_page import run_template
-                run_template()   # compiled once here, inherited by every worker
-            # small contiguous chunks: results come back in order, and a slow recipe's runs
-            # (long epoch tables) do not all land on one worker
-            size = max(20, len(jobs) // (workers * 16))
-            bounds = [(k, min(k + size, len(jobs))) for k in range(0, len(jobs), size)]
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                return [item for part in pool.imap(_read_chunk, bounds) for item in part]
-        return _read_chunk((0, len(jobs))) if jobs else []
-    finally:
-        _READ_JOBS = None
-        if render_to is not None:
-            from repro.report.run_page import clear_staging
-            clear_staging(render_to)
+    workers = worker_count(len(jobs))
+    # small contiguous chunks: results come back in order, and a slow recipe's runs (long epoch
+    # tables) do not all land on one worker
+    size = max(20, len(jobs) // (workers * 16)) if workers > 1 else max(len(jobs), 1)
+    bounds = [(k, min(k + size, len(jobs))) for k in range(0, len(jobs), size)]
+
+    def read_chunk(span: tuple[int, int]) -> list:
+        return [_read_one(job, on_read) for job in jobs[span[0]:span[1]]]
+
+    return [item for part in ordered_map(read_chunk, bounds, workers) for item in part]
 
 
-def collect_runs(results_dir: Path, site_dir: Path | None = None,
-                 render_to: Path | None = None, before_render=None) -> Collected:
-    """Summaries of every run under results_dir. Unreadable runs are listed in `errors`; runs whose
-    cost.json is damaged are shown unpriced, reported, and never cached.
-
-    With render_to (the site folder, already created), the page of every run read afresh is
-    drawn during the same pass, so its run.json is parsed once; those pages are left out of
-    `stale`, which then lists only cached runs whose page is missing. before_render(render_to) is
-    called once the previous manifest is read and before any page changes."""
-    previous = read_manifest(site_dir)
-    if render_to is not None and before_render is not None:
-        before_render(render_to)
-    out = Collected()
+def _plan(results_dir: Path, previous: dict[str, dict], out: Collected) -> tuple[list, list[Job]]:
+    """(one slot per run: its cached summary or the index of the job that reads it, the jobs)."""
     taken: set[str] = set()
-    slots: list[dict | int] = []     # a cached summary, or the index of a job to read
-    jobs: list[tuple[str, str, str | None]] = []
+    slots: list[dict | int] = []
+    jobs: list[Job] = []
     for run_dir in run_dirs(results_dir):
         page = page_for(run_dir)
         if page in taken:   # two folder names that differ only in characters slug() replaces
             page += "-" + hashlib.sha256(str(run_dir).encode()).hexdigest()[:8]
         taken.add(page)
         cached = previous.get(page)
-        stamp = fingerprint(run_dir) if cached else None
-        if cached and cached.get("fingerprint") == stamp and \
+        stats = stat_run_files(run_dir) if cached else None
+        if cached and cached.get("fingerprint") == fingerprint(stats) and \
                 cached["summary"].get("source_dir") == str(run_dir):
             slots.append(cached["summary"])
-            out.fingerprints[page] = stamp
+            out.fingerprints[page] = cached["fingerprint"]
             continue
         slots.append(len(jobs))
-        jobs.append((str(run_dir), page, stamp))
-    results = _read_all(jobs, render_to)
-    drawn: set[str] = set()
+        jobs.append((str(run_dir), page, stats))
+    out.removed = sorted(set(previous) - taken)
+    return slots, jobs
+
+
+def collect_runs(results_dir: Path, previous: dict[str, dict] | None = None,
+                 on_read: OnRead | None = None) -> Collected:
+    """Summaries of every run under results_dir, oldest first. Unreadable runs are listed in
+    `errors`; runs whose cost.json is damaged are shown unpriced, reported, and never vouched for.
+
+    `previous` maps each page of the last build to {"fingerprint", "summary"}; a run whose files
+    still match is taken from there. on_read is called for every run read afresh (see OnRead)."""
+    results_dir = check_results_dir(results_dir)
+    out = Collected()
+    slots, jobs = _plan(results_dir, previous or {}, out)
+    results = _read_all(jobs, on_read)
     for slot in slots:
         if isinstance(slot, dict):
             out.runs.append(slot)
@@ -209,19 +167,8 @@ def collect_runs(results_dir: Path, site_dir: Path | None = None,
         if summary is None:
             continue
         out.runs.append(summary)
-        if render_to is not None:
-            drawn.add(summary["page"])
+        out.fresh.add(summary["page"])
         if stamp is not None:
             out.fingerprints[summary["page"]] = stamp
-    out.removed = sorted(set(previous) - taken)
-    order = sorted(range(len(out.runs)),
-                   key=lambda i: (out.runs[i]["started_at"] or "", out.runs[i]["run_id"]))
-    out.runs = [out.runs[i] for i in order]
-    out.stale = [i for i, run in enumerate(out.runs)
-                 if run["page"] not in drawn
-                 and (previous.get(run["page"], {}).get("fingerprint")
-                      != out.fingerprints.get(run["page"])
-                      or not os.path.isfile(f"{site_dir}/{run['page']}.html"))] \
-        if site_dir is not None else [i for i, run in enumerate(out.runs)
-                                      if run["page"] not in drawn]
+    out.runs.sort(key=lambda run: (run["started_at"] or "", run["run_id"]))
     return out

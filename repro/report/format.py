@@ -1,15 +1,17 @@
-"""Formatting of the numbers a leaderboard shows: durations, money, accuracy, hardware.
+"""Formatting of the values a page shows: durations, accuracy, dates, links, escaped text.
 
-Pure functions of plain values, registered as Jinja filters by `repro.report.build`. Money arrives as
-the Decimal strings that cost.json stores and is never turned into a float.
+Pure functions of plain values; FILTERS registers them with Jinja (repro.report.environment). Money
+and hardware have one formatter each for the whole project, repro.pricing.money.format_usd and
+repro.harness.hardware.label, which the pages use too.
 """
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from markupsafe import escape
+
+from repro.pricing.money import format_usd
 
 
 def duration(seconds: float | None) -> str:
@@ -26,47 +28,15 @@ def duration(seconds: float | None) -> str:
     return f"{minutes} min {secs} s"
 
 
-def to_decimal(value: str | Decimal | None) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, Decimal):
-        return value
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"not a decimal amount: {value!r}; cost.json stores USD as strings "
-                         "such as \"0.0340\"") from None
-
-
-def usd(value: str | Decimal | None) -> str:
-    """Dollars: two decimals from $1 up, two significant digits below (a 4-second CPU run costs
-    fractions of a cent, and `$0.00` would read as free)."""
-    amount = to_decimal(value)
-    if amount is None:
-        return "—"
-    if amount == 0:
-        return "$0"
-    if abs(amount) >= 1:
-        return f"${amount:,.2f}"
-    places = -amount.adjusted() + 1
-    return f"${amount.quantize(Decimal(1).scaleb(-places))}"
+def usd_rate(value) -> str:
+    """An hourly rate with every digit it has (`$0.0326`, `$24.48`): what the offer charged."""
+    return format_usd(value, exact=True)
 
 
 def percent(fraction: float | None, digits: int = 1) -> str:
     if fraction is None:
         return "—"
     return f"{fraction * 100:.{digits}f} %"
-
-
-def hardware_label(hardware: dict | None) -> str:
-    """`8 × V100` for GPU runs, `2 vCPU CPU` for CPU runs."""
-    hardware = hardware or {}
-    count = hardware.get("gpu_count") or 0
-    if hardware.get("accelerator") == "cuda" or count:
-        model = hardware.get("gpu_model") or hardware.get("gpu_name") or "GPU"
-        return f"{max(count, 1)} × {model}"
-    vcpus = hardware.get("vcpus")
-    return f"{vcpus} vCPU CPU" if vcpus else "CPU"
 
 
 def day(timestamp: str | None) -> str:
@@ -97,7 +67,8 @@ def html_text(value) -> str:
 
 FILTERS = {
     "duration": duration,
-    "usd": usd,
+    "usd": format_usd,
+    "usd_rate": usd_rate,
     "percent": percent,
     "day": day,
     "safe_url": safe_url,

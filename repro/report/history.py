@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from repro.harness.stats import summarize
-from repro.report.runs import ATTEMPT_STATUSES
+from repro.report.summary import ENDED_STATUSES
 
 
 def judge(previous: dict, current: dict) -> tuple[bool | None, str]:
@@ -29,7 +29,7 @@ def build_history(runs: list[dict]) -> list[dict]:
     """One series per (task, recipe, hardware) with at least one attempt; versions oldest first."""
     series_runs: dict[tuple, list[dict]] = defaultdict(list)
     for run in runs:
-        if run["status"] in ATTEMPT_STATUSES and not run["synthetic_data"]:
+        if run["status"] in ENDED_STATUSES and not run["synthetic_data"]:
             series_runs[(run["task"], run["recipe"], run["hardware"])].append(run)
 
     history = []
@@ -41,7 +41,7 @@ def build_history(runs: list[dict]) -> list[dict]:
         for sha, version_runs in by_version.items():
             times = [r["time_to_target_s"] if r["status"] == "finished" and r["reached"] else None
                      for r in version_runs]
-            summary = dict(vars(summarize(times)))  # asdict() deep-copies: slow for 10k runs
+            summary = dict(vars(summarize(times)))  # asdict() deep-copies: slow over many runs
             versions.append({
                 "git_sha": sha,
                 "dirty": any(r["git_dirty"] for r in version_runs),

@@ -10,8 +10,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 from repro.harness.stats import summarize
-from repro.report.format import to_decimal, usd
-from repro.report.runs import ATTEMPT_STATUSES, cost_key_order, not_counted_reason
+from repro.pricing.money import format_usd, to_decimal
+from repro.report.summary import ENDED_STATUSES, cost_key_order, not_counted_reason
 
 TASKS = {
     "digits": {"title": "digits", "goal": "scikit-learn 8×8 digits, recipe's top-1 target"},
@@ -45,12 +45,12 @@ def _group_costs(reached_runs: list[dict]) -> dict[str, dict]:
         mean = decimal_olympic_mean(values)
         instance = " / ".join(sorted(instances[key]))
         out[key] = {"usd": str(mean), "instance_type": instance, "n": len(values),
-                    "label": f"{usd(mean)} · {key} {instance}"}
+                    "label": f"{format_usd(mean)} · {key} {instance}"}
     return out
 
 
 def _entry(group_runs: list[dict]) -> dict | None:
-    attempts = [r for r in group_runs if r["status"] in ATTEMPT_STATUSES and not r["synthetic_data"]]
+    attempts = [r for r in group_runs if r["status"] in ENDED_STATUSES and not r["synthetic_data"]]
     finished = [r for r in attempts if r["status"] == "finished"]
     if not finished:
         return None
@@ -58,7 +58,7 @@ def _entry(group_runs: list[dict]) -> dict | None:
                                  r["started_at"] or ""))
     times = [r["time_to_target_s"] if r["status"] == "finished" and r["reached"] else None
              for r in attempts]
-    summary = dict(vars(summarize(times)))  # asdict() deep-copies: slow for 10k runs
+    summary = dict(vars(summarize(times)))  # asdict() deep-copies: slow over many runs
     reached = [r for r, t in zip(attempts, times) if t is not None]
     finals = [r["final_metric"] for r in finished if isinstance(r["final_metric"], (int, float))]
     first = attempts[0]

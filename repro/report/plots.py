@@ -1,5 +1,6 @@
-"""matplotlib (Agg) → SVG for the aggregate figures: time-vs-cost Pareto front per task and time to
-target across code versions. (Per-run curves are drawn by repro.report.run_charts.)
+"""matplotlib (Agg) → SVG text for the aggregate figures: time-vs-cost Pareto front per task and
+time to target across code versions. (Per-run curves are drawn by repro.report.run_charts; which
+figures a site needs and which are already drawn is repro.report.figures' business.)
 
 Each set of data points is one scatter drawn with a `gid`, which the SVG backend writes as the id of
 its <g> element; inside it every point is one <use> (or one <path> when there are few), so a test
@@ -9,23 +10,15 @@ the same file.
 """
 from __future__ import annotations
 
-import hashlib
 import io
-import json
-import multiprocessing
-import os
-from collections.abc import Callable
-from functools import partial
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
-from repro.report.format import to_decimal  # noqa: E402
+from repro.pricing.money import to_decimal  # noqa: E402
 
-PLOT_VERSION = "3"  # bump when a drawing changes, so cached figures are redrawn
 STYLE = {"svg.fonttype": "none", "svg.hashsalt": "repro-report", "font.size": 9,
          "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 72}
 
@@ -92,126 +85,11 @@ def pareto_svg(board: dict, market: str) -> str:
         ax.set_xlabel("time to target (s)")
         ax.set_ylabel(f"cost, {market} (USD)")
         ax.set_title(f"{board['title']}: time vs cost")
-        # a fixed corner: loc="best" scores every candidate place against all the points, 0.15 s
-        # on a 2,000-entry board; upper left (fast but dear) is where time × price puts fewest
+        # a fixed corner: loc="best" scores every candidate place against all the points, slow on
+        # a board of thousands of entries; upper left (fast but dear) is where time × price puts
+        # fewest
         ax.legend(loc="upper left", fontsize=8)
         return _svg(fig)
-
-
-class DrawnCache:
-    """Which data each SVG in plots/ was drawn from (plots/.drawn.json): a figure whose data did
-    not change since the last build of this site is not drawn again (matplotlib takes 0.3–1 s a
-    figure here)."""
-
-    def __init__(self, out_dir: Path):
-        self.out_dir = Path(out_dir)
-        self.path = self.out_dir / "plots" / ".drawn.json"
-        try:
-            self.previous = json.loads(self.path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            self.previous = {}
-        self.current: dict[str, str] = {}
-        self.pending: list[tuple[Path, Callable[[], str]]] = []
-
-    def draw(self, name: str, data, render) -> None:
-        """Queue `render` for `name` unless the figure there was drawn from the same data."""
-        key = hashlib.sha256(json.dumps([PLOT_VERSION, data], sort_keys=True, default=str)
-                             .encode()).hexdigest()
-        target = self.out_dir / name
-        if self.previous.get(name) != key or not target.is_file():
-            self.pending.append((target, render))
-        self.current[name] = key
-
-    def draw_one(self, index: int) -> None:
-        target, render = self.pending[index]
-        target.write_text(render(), encoding="utf-8")
-
-    def draw_pending(self) -> None:
-        for index in range(len(self.pending)):
-            self.draw_one(index)
-        self.pending = []
-
-    def save(self) -> None:
-        self.path.write_text(json.dumps(self.current, sort_keys=True), encoding="utf-8")
-
-
-_CHILD_CACHE: DrawnCache | None = None   # the figures forked drawing processes inherit
-PLOT_PROCESSES = 2
-
-
-def _draw_in_child(index: int) -> None:
-    _CHILD_CACHE.draw_one(index)
-
-
-class PlotJob:
-    """Figures being drawn: `finish()` waits for them (re-raising a drawing error) and then saves
-    the record of what was drawn; `cancel()` stops a background drawing and saves nothing."""
-
-    def __init__(self, cache: DrawnCache, pool=None, drawing=None):
-        self.cache, self.pool, self.drawing = cache, pool, drawing
-
-    def finish(self) -> None:
-        if self.pool is not None:
-            try:
-                self.drawing.get()
-            finally:
-                self.pool.join()
-                self.pool = None
-        self.cache.save()
-
-    def cancel(self) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-            self.pool = None
-
-
-def write_plots(context: dict, out_dir: Path, *, background: bool = False) -> PlotJob:
-    """Pareto SVG per task with a priced entry, history SVG per series with two measured versions;
-    sets board['pareto_svg'], board['pareto_market'] and series['svg'] at once.
-
-    The caller must finish() the returned job before the site is done: with background=True the
-    figures are drawn in forked processes meanwhile (matplotlib takes 0.1-0.4 s a figure here,
-    while the caller writes the index). The record of what was drawn is saved only once every
-    figure is on disk."""
-    (Path(out_dir) / "plots").mkdir(parents=True, exist_ok=True)
-    cache = DrawnCache(out_dir)
-    for board in context["tasks"]:
-        board["pareto_svg"] = None
-        board["pareto_market"] = None
-        market = pareto_market(board)
-        if market is None:
-            continue
-        name = f"plots/pareto-{board['task']}.svg"
-        data = [board["title"], market,
-                [(e["time_to_target_s"], e["costs"].get(market)) for e in board["entries"]],
-                [(p.get("time_to_target_s"), p.get("cost_usd")) for p in board["published"]]]
-        cache.draw(name, data, partial(pareto_svg, board, market))
-        board["pareto_svg"] = name
-        board["pareto_market"] = market
-    for number, series in enumerate(context["history"], start=1):
-        if sum(1 for v in series["versions"] if v["olympic_mean_s"] is not None) >= 2:
-            name = f"plots/history-{number}.svg"
-            data = [series["recipe"], series["hardware"],
-                    [(v["git_sha"], v["olympic_mean_s"], v["min_s"], v["max_s"], v["regression"])
-                     for v in series["versions"]]]
-            cache.draw(name, data, partial(history_svg, series))
-            series["svg"] = name
-    if background and cache.pending and "fork" in multiprocessing.get_all_start_methods():
-        global _CHILD_CACHE
-        _CHILD_CACHE = cache         # inherited by the forks, not pickled
-        try:
-            # two processes, one figure at a time each, the Pareto fronts (the most points)
-            # first: once the run pages are done the figures are what a build waits for
-            processes = min(PLOT_PROCESSES, len(cache.pending), os.cpu_count() or 1)
-            pool = multiprocessing.get_context("fork").Pool(processes)
-            drawing = pool.map_async(_draw_in_child, range(len(cache.pending)), chunksize=1)
-            pool.close()
-        finally:
-            _CHILD_CACHE = None
-        return PlotJob(cache, pool, drawing)
-    cache.draw_pending()
-    return PlotJob(cache)
 
 
 def history_svg(series: dict) -> str:

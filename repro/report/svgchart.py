@@ -1,8 +1,8 @@
 """Small line charts written straight as SVG, for the per-run curves and schedules.
 
-matplotlib draws the few aggregate figures (Pareto fronts, history); a figure costs it 0.2–0.4 s on
-this 2-core machine, so drawing two per run would put a 10,000-run report at over an hour. These
-charts take well under a millisecond and carry the same contract: each series is a <g id="…"> and
+matplotlib draws the few aggregate figures (Pareto fronts, history); at a good part of a second a
+figure, drawing two per run would make a report of thousands of runs take hours. These charts
+take well under a millisecond and carry the same contract: each series is a <g id="…"> and
 each data point one <circle> inside it, so tests count points against the data.
 """
 from __future__ import annotations
@@ -135,7 +135,7 @@ def _body(chart: Chart) -> list[str]:
                    f'y2="{TOP + plot_h}" stroke="#666" stroke-dasharray="2 2"/>'
                    f'<text x="{x + 3:.1f}" y="{TOP + 10}" fill="#666">{escape(label)}</text></g>')
     legend_y = TOP + plot_h - 6 - 12 * (len(chart.series) - 1)
-    # px/py inlined: the points are most of a run page's drawing time at 10,000 runs
+    # px/py inlined: the points are most of a run page's drawing time
     x_span = (x1 - x0) or 1.0
     y_span = (y1 - y0) or 1.0
     y_base = TOP + plot_h

@@ -140,15 +140,15 @@ def find_lr(recipe, *, device: str = "cpu", data_dir: Path | None = None, synthe
     """Run the range test for a recipe: its model, data (augmented as in training), optimizer, momentum,
     weight decay, precision and batch size; a fresh model, nothing written to disk."""
     from repro.train.data import registry
-    from repro.train.loop import autocast_context, build_optimizer, seed_everything
     from repro.train.models import build_model
+    from repro.train.optim import autocast_context, build_optimizer, seed_everything
 
     dev = torch.device(device)
     seed_everything(seed)
     model = build_model(recipe.model).to(dev)
     if recipe.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    data = registry.factory(recipe.data.name)(recipe, device=dev, data_dir=data_dir, synthetic=synthetic)
+    data = registry.make(recipe, device=dev, data_dir=data_dir, synthetic=synthetic, seed=seed)
     optimizer = build_optimizer(model, recipe)
     criterion = nn.CrossEntropyLoss(label_smoothing=recipe.optim.label_smoothing)
     scaler = (torch.amp.GradScaler(dev.type) if recipe.precision == "fp16" and dev.type == "cuda" else None)

@@ -22,6 +22,8 @@ EVAL_FRACTION = 0.2
 
 
 class DigitsData:
+    sharded = False
+
     def __init__(self, device: torch.device | str = "cpu") -> None:
         digits = load_digits()
         images = digits.images.astype(np.float32) / 16.0
@@ -42,9 +44,10 @@ class DigitsData:
         return math.ceil(self.info.num_train / batch_size)
 
     def train_batches(self, epoch: int, batch_size: int, generator: torch.Generator,
-                      image_size: int | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+                      image_size: int | None = None, start_batch: int = 0
+                      ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         order = torch.randperm(self.info.num_train, generator=generator).to(self.device)
-        for i in range(0, self.info.num_train, batch_size):
+        for i in range(start_batch * batch_size, self.info.num_train, batch_size):
             idx = order[i:i + batch_size]
             yield self.x_train[idx], self.y_train[idx]
 
@@ -54,9 +57,18 @@ class DigitsData:
             yield self.x_eval[i:i + batch_size], self.y_eval[i:i + batch_size]
 
 
-def make(recipe, *, device, data_dir=None, synthetic=False) -> DigitsData:
+    def unreadable_images(self) -> dict[str, str]:
+        return {}
+
+
+def check(recipe, *, data_dir=None, synthetic=False) -> list[str]:
     if synthetic:
         raise DataError("digits ships real scans; --synthetic is for the CIFAR and ImageNet recipes")
     if data_dir is not None:
         raise DataError("digits is embedded in scikit-learn; drop --data")
+    return []
+
+
+def make(recipe, *, device, data_dir=None, synthetic=False, seed: int = 0) -> DigitsData:
+    check(recipe, data_dir=data_dir, synthetic=synthetic)
     return DigitsData(device)

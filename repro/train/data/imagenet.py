@@ -14,19 +14,15 @@ number of workers or ranks, and a resumed epoch repeats it exactly.
 Ranks: every rank draws the same global order from the loop's generator and takes its contiguous
 slice of each global batch (drop_last). This is what torch's DistributedSampler does per epoch, but
 it also lets the batch size change per stage and keeps the union of the ranks' slices identical to
-the one-process batch. Unreadable images are counted, reported on stderr, ignored in the loss
+the one-process batch. Unreadable images are counted (`unreadable_images()`), ignored in the loss
 (label -100), and fail the run past `max_bad_fraction`.
 """
 from __future__ import annotations
 
-import hashlib
 import math
-import os
 import random
-import sys
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -35,10 +31,10 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.io import ImageReadMode, decode_jpeg, read_file
 from torchvision.transforms.v2 import functional as TF
 
-from repro.harness.run import env_rank
 from repro.train.data import DataError, DatasetInfo
+from repro.train.distributed import env_rank
+from repro.train.data.imagenet_tree import ImageTree, check_tree, scan_tree
 
-EXTENSIONS = (".jpeg", ".jpg")
 MEAN = (0.485 * 255, 0.456 * 255, 0.406 * 255)
 STD = (0.229 * 255, 0.224 * 255, 0.225 * 255)
 EVAL_CROP_RATIO = 0.875            # centre crop / resized short side
@@ -53,63 +49,6 @@ SYNTHETIC_EVAL_BATCHES = 4
 # libjpeg-turbo / nvJPEG path this pipeline is built on, so say it once in this comment, not per image
 warnings.filterwarnings("ignore", message="The image decoding and encoding capabilities of TorchVision",
                         category=DeprecationWarning)
-
-
-@dataclass(frozen=True)
-class ImageTree:
-    root: Path
-    classes: tuple[str, ...]
-    train: tuple[tuple[str, int], ...]     # (path, label)
-    val: tuple[tuple[str, int], ...]
-    checksum: str                          # sha256 of the manifest: relative paths and sizes
-
-
-def _images(folder: Path) -> list[tuple[str, int]]:
-    with os.scandir(folder) as it:
-        return sorted((e.path, e.stat().st_size) for e in it
-                      if e.is_file() and e.name.lower().endswith(EXTENSIONS))
-
-
-def scan_tree(root: Path) -> ImageTree:
-    """Check the ImageFolder layout and list its images; every error names the path and the fix."""
-    root = Path(root)
-    layout = "expected DIR/train/<wnid>/*.JPEG and DIR/val/<wnid>/*.JPEG"
-    if not root.is_dir():
-        raise DataError(f"ImageNet directory {root} does not exist; pass --data DIR ({layout})")
-    train_dir, val_dir = root / "train", root / "val"
-    if not train_dir.is_dir():
-        raise DataError(f"{train_dir} is missing; {layout}")
-    if not val_dir.is_dir():
-        raise DataError(f"{val_dir} is missing: the validation images must be sorted into val/<wnid>/ folders "
-                        "(ILSVRC2012_img_val.tar is flat; sort it with the devkit labels, e.g. valprep.sh)")
-    classes = sorted(d.name for d in train_dir.iterdir() if d.is_dir())
-    if not classes:
-        raise DataError(f"{train_dir} has no class folders; {layout}, e.g. train/n01440764/n01440764_10026.JPEG")
-    for split_dir in (train_dir, val_dir):
-        stray = sorted(p.name for p in split_dir.iterdir() if p.is_file())
-        if stray:
-            raise DataError(f"{split_dir} holds {len(stray)} files directly (e.g. {stray[0]}), not in <wnid>/ "
-                            f"class folders; move them into {split_dir}/<wnid>/")
-    val_classes = sorted(d.name for d in val_dir.iterdir() if d.is_dir())
-    unknown = sorted(set(val_classes) - set(classes))
-    if unknown:
-        raise DataError(f"{val_dir} has class folders with no training folder: {', '.join(unknown[:5])}; "
-                        f"train/ and val/ must use the same <wnid> names")
-    label = {c: i for i, c in enumerate(classes)}
-    manifest = hashlib.sha256()
-    splits: dict[str, list[tuple[str, int]]] = {"train": [], "val": []}
-    for split, split_classes in (("train", classes), ("val", val_classes)):
-        for c in split_classes:
-            files = _images(root / split / c)
-            if split == "train" and not files:
-                raise DataError(f"{root / split / c} has no .JPEG images; remove the folder or restore its images")
-            for path, size in files:
-                manifest.update(f"{split}/{c}/{os.path.basename(path)}\t{size}\n".encode())
-                splits[split].append((path, label[c]))
-    if not splits["val"]:
-        raise DataError(f"{val_dir} has no .JPEG images in its class folders; {layout}")
-    return ImageTree(root=root, classes=tuple(classes), train=tuple(splits["train"]), val=tuple(splits["val"]),
-                     checksum="sha256:" + manifest.hexdigest())
 
 
 # -- transforms: pure functions of (image, size, generator) --------------------------------------------
@@ -217,8 +156,7 @@ class _Plan:
 
 
 class ImageNetData:
-    sharded = True      # yields this rank's rows of each global batch
-    can_skip = True     # train_batches(start_batch=k) skips done batches without reading them
+    sharded = True      # yields this rank's rows of each global batch; skipped batches are never read
 
     def __init__(self, tree: ImageTree, *, device: torch.device | str = "cpu", seed: int = 0, workers: int = 0,
                  flip: bool = True, gpu_decode: bool | None = None, max_bad_fraction: float = MAX_BAD_FRACTION,
@@ -286,6 +224,9 @@ class ImageNetData:
                 x, y = x[keep], y[keep]
             yield x, y
 
+    def unreadable_images(self) -> dict[str, str]:
+        return dict(self.bad_images)
+
     def _to_device(self, batch, size: int, epoch: int, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
         data, labels, index = batch
         if self.gpu_decode:
@@ -336,8 +277,6 @@ class ImageNetData:
             except RuntimeError as exc:
                 reason = str(exc).splitlines()[0]
             self.bad_images[path] = reason
-            print(f"warning: unreadable image {path} ({reason}); left out ({len(self.bad_images)} so far)",
-                  file=sys.stderr, flush=True)
         if len(self.bad_images) > self.max_bad:
             listed = "; ".join(f"{p} ({r})" for p, r in list(self.bad_images.items())[:5])
             raise DataError(f"{len(self.bad_images)} unreadable images under {self.tree.root}, more than the "
@@ -371,10 +310,15 @@ class SyntheticImageNet:
         y = torch.randint(0, self.num_classes, (n,), generator=g, device=self.device)
         return x, y
 
-    def train_batches(self, epoch, batch_size, generator, image_size=None):
+    def train_batches(self, epoch, batch_size, generator, image_size=None, start_batch=0):
         g = torch.Generator(device=self.device).manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator)))
-        for _ in range(self.steps_per_epoch(batch_size)):
-            yield self._batch(batch_size // self.world, image_size or self.default_size, g)
+        for step in range(self.steps_per_epoch(batch_size)):
+            batch = self._batch(batch_size // self.world, image_size or self.default_size, g)
+            if step >= start_batch:   # the skipped ones are drawn too, so the later ones match
+                yield batch
+
+    def unreadable_images(self) -> dict[str, str]:
+        return {}
 
     def eval_batches(self, batch_size, image_size=None):
         g = torch.Generator(device=self.device).manual_seed(self.rank)
@@ -382,18 +326,24 @@ class SyntheticImageNet:
             yield self._batch(max(1, batch_size // self.world), image_size or self.default_size, g)
 
 
-def make(recipe, *, device, data_dir=None, synthetic=False, seed: int = 0):
+def check(recipe, *, data_dir=None, synthetic=False) -> list[str]:
     if synthetic:
         if data_dir is not None:
             raise DataError("pass either --data DIR or --synthetic, not both")
-        return SyntheticImageNet(recipe, device)
+        return []
     if data_dir is None:
         raise DataError("ImageNet needs --data DIR (train/<wnid>/*.JPEG, val/<wnid>/*.JPEG), "
                         "or --synthetic for a throughput-only run")
-    tree = scan_tree(Path(data_dir))
-    if len(tree.classes) != recipe.model.num_classes:
-        print(f"note: {data_dir} has {len(tree.classes)} classes; the model's head is sized from the recipe "
-              f"({recipe.model.num_classes}); set --set model.num_classes={len(tree.classes)} to match",
-              file=sys.stderr)
-    return ImageNetData(tree, device=device, seed=seed, workers=recipe.data.workers, flip=recipe.data.flip,
-                        default_size=recipe.data.eval_size or recipe.data.image_size or 224)
+    classes = check_tree(Path(data_dir))
+    if len(classes) != recipe.model.num_classes:
+        return [f"{data_dir} has {len(classes)} classes; the model's head is sized from the recipe "
+                f"({recipe.model.num_classes}); set --set model.num_classes={len(classes)} to match"]
+    return []
+
+
+def make(recipe, *, device, data_dir=None, synthetic=False, seed: int = 0):
+    check(recipe, data_dir=data_dir, synthetic=synthetic)
+    if synthetic:
+        return SyntheticImageNet(recipe, device)
+    return ImageNetData(scan_tree(Path(data_dir)), device=device, seed=seed, workers=recipe.data.workers,
+                        flip=recipe.data.flip, default_size=recipe.data.eval_size or recipe.data.image_size or 224)

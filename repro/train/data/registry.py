@@ -1,23 +1,31 @@
-"""Dataset name (recipe.data.name) → constructor `make(recipe, *, device, data_dir, synthetic)`."""
+"""Dataset name (recipe.data.name) → its module's `check` and `make` (see repro.train.data)."""
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from pathlib import Path
+from types import ModuleType
 
-from repro.train.data import DataError
+from repro.train.data import DataError, DataSource
 
-# name → "module:function"; imported on demand so digits never pays for torchvision's JPEG stack
-FACTORIES: dict[str, str] = {
-    "digits": "repro.train.data.digits:make",
-    "cifar10": "repro.train.data.cifar:make",
-    "imagenet": "repro.train.data.imagenet:make",
+# imported on demand, so digits never pays for torchvision's JPEG stack
+MODULES: dict[str, str] = {
+    "digits": "repro.train.data.digits",
+    "cifar10": "repro.train.data.cifar",
+    "imagenet": "repro.train.data.imagenet",
 }
 
 
-def factory(name: str) -> Callable:
+def module(name: str) -> ModuleType:
     try:
-        target = FACTORIES[name]
+        return importlib.import_module(MODULES[name])
     except KeyError:
-        raise DataError(f"unknown dataset {name!r}; known datasets: {', '.join(sorted(FACTORIES))}") from None
-    module, func = target.split(":")
-    return getattr(importlib.import_module(module), func)
+        raise DataError(f"unknown dataset {name!r}; known datasets: {', '.join(sorted(MODULES))}") from None
+
+
+def check(recipe, *, data_dir: Path | None, synthetic: bool) -> list[str]:
+    """Look at the inputs without loading them; raises DataError, returns notes for the user."""
+    return module(recipe.data.name).check(recipe, data_dir=data_dir, synthetic=synthetic)
+
+
+def make(recipe, *, device, data_dir: Path | None, synthetic: bool, seed: int) -> DataSource:
+    return module(recipe.data.name).make(recipe, device=device, data_dir=data_dir, synthetic=synthetic, seed=seed)

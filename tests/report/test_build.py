@@ -1,0 +1,334 @@
+"""The golden results tree renders; the page's rows, order and numbers match the files."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+import repro.pricing.catalog
+from repro.harness.stats import olympic_mean
+from repro.pricing.money import format_usd
+from repro.report import ReportError, build_site
+from repro.report.format import duration
+from repro.report.leaderboard import decimal_olympic_mean
+from repro.report.reference import PUBLISHED
+from tests.helpers_report import GOLDEN, benchmark_usd, board_rows, golden_runs, soup
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    index = build_site(GOLDEN, out)
+    assert index == out / "index.html"
+    return out
+
+
+def _group(runs, group_id):
+    return [r for r in runs if r["group_id"] == group_id]
+
+
+def test_one_leaderboard_per_task_in_fixed_order(site):
+    page = soup(site / "index.html")
+    ids = [s["id"] for s in page.find_all("section", class_="task")]
+    assert ids == ["task-digits", "task-cifar10", "task-imagenet-top5", "task-imagenet-top1"]
+    titles = [s.h2.get_text(strip=True) for s in page.find_all("section", class_="task")]
+    assert titles == ["digits", "CIFAR-10 94 %", "ImageNet 93 % top-5", "ImageNet 75.9 % top-1"]
+
+
+def test_digits_rows_ranked_by_olympic_mean_time(site):
+    runs = golden_runs()
+    rows = board_rows(soup(site / "index.html"), "digits")
+    expected = []
+    for group in ("20261101T100000Z-g00000", "20261110T100000Z-g11111", "20261120T100000Z-g22222",
+                  "20261121T100000Z-gevil0"):
+        members = _group(runs, group)
+        expected.append(olympic_mean([r["outcome"]["time_to_target_s"] for r in members]))
+    assert [r["Time to target"] for r in rows] == [duration(t) for t in sorted(expected)]
+    assert [r["#"] for r in rows] == ["1", "2", "3", "4"]
+    assert [r["Converged"] for r in rows] == ["2/2", "3/3", "3/3", "1/1"]
+    assert rows[1]["Spread"] == "0.90 s"          # 5.1 − 4.2
+    assert rows[1]["Final accuracy"] == "97.40 % top1"   # mean of 0.972, 0.974, 0.976
+    assert all(r["Hardware"] == "CPU, 2 vCPUs" for r in rows)   # repro.harness.hardware.label
+
+
+def test_digits_costs_show_amount_market_and_instance(site):
+    """Issue 3 acceptance 2: spot, on-demand and Paperspace cost with the instance priced."""
+    runs = _group(golden_runs(), "20261110T100000Z-g11111")
+    row = board_rows(soup(site / "index.html"), "digits")[1]
+    for provider, market, instance in (("aws", "on-demand", "c5.large"), ("aws", "spot", "c5.large"),
+                                       ("paperspace", "on-demand", "C4")):
+        mean = decimal_olympic_mean([benchmark_usd(r, provider, market) for r in runs])
+        assert row[f"{provider} {market}"] == f"{format_usd(mean)} · {provider} {market} {instance}"
+
+
+def test_cifar_board_counts_diverged_against_convergence_and_marks_unpriced(site):
+    rows = board_rows(soup(site / "index.html"), "cifar10")
+    assert [r["Recipe"] for r in rows] == ["cifar-airbench94", "cifar-resnet9", "cifar-fastai-2018"]
+    fastai = rows[2]
+    assert fastai["Converged"] == "4/5"
+    assert fastai["Time to target"] == duration(olympic_mean([170.0, 175.0, 180.0, 190.0]))
+    assert fastai["Hardware"] == "8 × V100"
+    assert fastai["paperspace on-demand"] == "no offer"        # no reason recorded for it
+    assert fastai["paperspace spot"] == "no offer Paperspace sells no spot market"
+    assert rows[1]["aws spot"] == "not priced no cost.json in the run directory"
+    assert rows[1]["Time to target"] == "1 min 15 s"
+
+
+def test_not_counted_lists_each_unfinished_run_with_its_status(site):
+    page = soup(site / "index.html")
+    found = {}
+    for section in page.find_all("section", class_="task"):
+        table = section.find("table", class_="not-counted")
+        for tr in table.tbody.find_all("tr") if table else []:
+            found[tr.td.get_text(strip=True)] = (section["id"], tr["data-status"])
+    assert found == {
+        "20261120T110000Z-d9i9i9": ("task-digits", "interrupted"),
+        "20261115T090000Z-c04c04": ("task-cifar10", "diverged"),
+        "20261119T000000Z-i1i1i1": ("task-imagenet-top5", "failed"),
+    }
+    digits_board = str(page.find("table", id="board-digits"))
+    assert "20261120T110000Z-d9i9i9" not in digits_board      # interrupted: not in n either
+    cifar_links = [a["title"] for a in page.find("table", id="board-cifar10").find_all("a")]
+    assert "20261115T090000Z-c04c04 (diverged)" in cifar_links  # diverged: counted in k/n only
+
+
+def test_published_rows_are_apart_labelled_and_sourced(site):
+    page = soup(site / "index.html")
+    for board in page.select("table.leaderboard"):
+        assert "published" not in board.get_text()
+    rows = page.select("table.published tr.published-row")
+    assert len(rows) == len(PUBLISHED)
+    for row in rows:
+        assert row.find(class_="badge").get_text() == "published"
+        link = row.find("a")
+        assert link is not None and link["href"] in {p["source"] for p in PUBLISHED}
+    airbench = [r for r in rows if "airbench94" in r.get_text()][0]
+    assert "3.83 s" in airbench.get_text(" ")
+
+
+def test_published_costs_are_their_time_times_their_rate():
+    import re
+    checked = 0
+    for row in PUBLISHED:
+        rate = re.search(r"\$([0-9.]+)/h", row["cost_note"] or "")
+        if rate and row["time_to_target_s"]:
+            cost = Decimal(rate.group(1)) * Decimal(str(row["time_to_target_s"])) / 3600
+            assert cost.quantize(Decimal("0.01")) == Decimal(row["cost_usd"]), row["entry"]
+            checked += 1
+    assert checked == 3
+
+
+def test_time_column_carries_sortable_values_in_default_order(site):
+    page = soup(site / "index.html")
+    for table in page.select("table.leaderboard"):
+        values = [td.get("data-value") for td in table.select("td.time")]
+        numbers = [float(v) for v in values if v]
+        assert numbers == sorted(numbers)
+        costs = table.select("td.cost")
+        assert all(c["data-value"] == "" or Decimal(c["data-value"]) > 0 for c in costs)
+    assert page.find("script")["src"] == "static/sort.js"
+
+
+def test_index_json_is_the_data_on_the_page(site):
+    data = json.loads((site / "index.json").read_text())
+    html_rows = board_rows(soup(site / "index.html"), "cifar10")
+    board = [b for b in data["tasks"] if b["task"] == "cifar10"][0]
+    assert [e["recipe"] for e in board["entries"]] == [r["Recipe"] for r in html_rows]
+    fastai = board["entries"][2]
+    assert fastai["converged"] == 4 and fastai["n"] == 5
+    assert isinstance(fastai["costs"]["aws spot"]["usd"], str)
+    Decimal(fastai["costs"]["aws spot"]["usd"])
+    assert data["run_count"] == len(golden_runs())
+    assert all("source_dir" not in r for r in data["runs"])
+
+
+def test_every_local_link_resolves_and_nothing_loads_from_the_network(site):
+    allowed_external = {p["source"] for p in PUBLISHED}
+    for run in golden_runs():
+        for row in (run["_cost"] or {}).get("rows", []):
+            allowed_external.add(row["source"])
+    pages = [site / "index.html", site / "history.html", *site.glob("runs/*/*.html")]
+    assert len(pages) == 2 + len(golden_runs())
+    for page_path in pages:
+        page = soup(page_path)
+        for tag, attr in (("a", "href"), ("img", "src"), ("script", "src"), ("link", "href")):
+            for element in page.find_all(tag):
+                target = element.get(attr)
+                if not target:
+                    continue
+                parts = urlsplit(target)
+                if parts.scheme:
+                    assert tag == "a" and target in allowed_external, (page_path, target)
+                    continue
+                resolved = (page_path.parent / parts.path).resolve() if parts.path else page_path
+                assert resolved.is_file(), f"{page_path}: {target} does not resolve"
+
+
+def test_run_page_shows_schedule_provenance_and_copied_files(site):
+    run_dir = GOLDEN / "imagenet-fastai-2018" / "20261118T000000Z-i0i0i0"
+    stem = "runs/imagenet-fastai-2018/20261118T000000Z-i0i0i0"
+    for name in ("run.json", "cost.json", "metrics.tsv", "mllog.log"):
+        assert (site / f"{stem}.{name}").read_bytes() == (run_dir / name).read_bytes()
+    page = soup(site / f"{stem}.html")
+    files = {a.get_text(): a["href"] for a in page.select("a")
+             if a.get_text() in ("run.json", "cost.json", "metrics.tsv", "mllog.log")}
+    assert files == {name: f"20261118T000000Z-i0i0i0.{name}"
+                     for name in ("run.json", "cost.json", "metrics.tsv", "mllog.log")}
+    epochs = page.select("table.epochs tbody tr")
+    assert [tr.find_all("td")[8].get_text() for tr in epochs] == ["128", "128", "224", "224", "288"]
+    provenance = {tr.th.get_text(): tr.td.get_text() for tr in page.select("table.provenance tr")}
+    assert provenance["git_sha"] == "a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0"
+    assert provenance["dataset.verified"] == "True"
+    assert provenance["command"] == "repro imagenet --seed 0"
+    costs = [tr.get_text(" ", strip=True) for tr in page.select("table.costs tr.cost-row")]
+    assert costs[0].startswith("aws on-demand p3.16xlarge us-east-1 $24.48")
+
+
+def test_unpriced_run_page_says_not_priced(site):
+    page = soup(site / "runs" / "cifar-resnet9" / "20261117T090000Z-r0r0r0.html")
+    assert "Not priced" in page.get_text()
+    assert not (site / "runs" / "cifar-resnet9" / "20261117T090000Z-r0r0r0.cost.json").exists()
+
+
+def test_rerender_redraws_only_changed_runs(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN, results)
+    out = tmp_path / "site"
+    build_site(results, out)
+    page = out / "runs" / "cifar-resnet9" / "20261117T090000Z-r0r0r0.html"
+    other = out / "runs" / "digits" / "20261101T100000Z-d00000.html"
+    page.write_text("stale"), other.write_text("kept")
+    run_json = results / "cifar-resnet9" / "20261117T090000Z-r0r0r0" / "run.json"
+    data = json.loads(run_json.read_text())
+    data["provenance"]["hostname"] = "renamed-host"
+    run_json.write_text(json.dumps(data))
+    build_site(results, out)
+    assert "renamed-host" in page.read_text()
+    assert other.read_text() == "kept"      # unchanged run: its page was not redrawn
+
+
+def test_pages_of_deleted_runs_are_removed(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN, results)
+    out = tmp_path / "site"
+    build_site(results, out)
+    gone = "runs/cifar-resnet9/20261117T090000Z-r0r0r0"
+    assert (out / f"{gone}.html").is_file() and (out / f"{gone}.run.json").is_file()
+    shutil.rmtree(results / "cifar-resnet9")
+    build_site(results, out)
+    assert not (out / "runs" / "cifar-resnet9").exists()   # its pages, files and the emptied folder
+    assert "cifar-resnet9" not in (out / "index.html").read_text()
+
+
+def test_unreadable_run_is_reported_not_fatal(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN / "digits", results / "digits")
+    broken = results / "digits" / "20261125T000000Z-bad000"
+    broken.mkdir()
+    (broken / "run.json").write_text("{not json")
+    index = build_site(results, tmp_path / "site")
+    errors = soup(index).find("section", class_="errors").get_text()
+    assert "20261125T000000Z-bad000" in errors and "not valid JSON" in errors
+
+
+def test_snapshot_is_named_and_runs_priced_otherwise_are_counted(tmp_path):
+    snapshot = Path(repro.pricing.catalog.SNAPSHOT_DIR) / "shipped-2026-11-25.csv"
+    index = build_site(GOLDEN, tmp_path / "site", snapshot_path=snapshot)
+    footer = soup(index).find("footer").get_text(" ")
+    assert "Reference snapshot: shipped-2026-11-25 (shipped-2026-11-25.csv" in footer
+    assert "priced with another snapshot" not in footer     # the golden runs used this one
+    renamed = tmp_path / "results"
+    shutil.copytree(GOLDEN / "cifar-airbench94", renamed / "cifar-airbench94")
+    cost_path = next(renamed.glob("*/*/cost.json"))
+    cost = json.loads(cost_path.read_text())
+    cost["snapshot_id"] = "shipped-2026-10-01"
+    cost_path.write_text(json.dumps(cost))
+    footer = soup(build_site(renamed, tmp_path / "site2", snapshot_path=snapshot)).find("footer")
+    assert "1 run priced with another snapshot keeps that price" in footer.get_text(" ")
+
+
+def test_corrupt_snapshot_is_a_clear_error(tmp_path):
+    bad = tmp_path / "prices.csv"
+    bad.write_text("not,a,snapshot\n")
+    with pytest.raises(ReportError, match="--snapshot .*prices.csv: .*metadata not found"):
+        build_site(GOLDEN, tmp_path / "site", snapshot_path=bad)
+
+
+def test_clear_errors_for_missing_inputs(tmp_path):
+    with pytest.raises(ReportError, match="results directory .* does not exist"):
+        build_site(tmp_path / "nope", tmp_path / "site")
+    with pytest.raises(ReportError, match="price snapshot .* not found"):
+        build_site(GOLDEN, tmp_path / "site", snapshot_path=tmp_path / "missing.csv")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ReportError, match="cannot create output folder"):
+        build_site(GOLDEN, blocker / "site")
+
+
+def test_empty_results_render_an_empty_page(tmp_path):
+    (tmp_path / "results").mkdir()
+    index = build_site(tmp_path / "results", tmp_path / "site", published={})
+    assert "No runs under" in soup(index).get_text()
+
+
+def test_run_files_beside_a_page_are_linked_or_copied_and_never_written_through(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN, results)
+    run_dir = results / "digits" / "20261101T100000Z-d00000"
+    (run_dir / "cost.json").chmod(0o600)     # as an atomic write by the harness leaves it
+    out = tmp_path / "site"
+    build_site(results, out)
+    stem = "runs/digits/20261101T100000Z-d00000"
+    for name in ("run.json", "cost.json", "metrics.tsv", "mllog.log"):
+        assert (out / f"{stem}.{name}").read_bytes() == (run_dir / name).read_bytes()
+    assert os.path.samefile(out / f"{stem}.run.json", run_dir / "run.json")   # 0644: linked
+    assert not os.path.samefile(out / f"{stem}.cost.json", run_dir / "cost.json")
+    assert (out / f"{stem}.cost.json").stat().st_mode & 0o044 == 0o044       # copy: readable
+
+    originals = {p: p.read_bytes() for p in results.rglob("*") if p.is_file()}
+    schedules = {p: p.read_bytes() for p in out.glob("runs/*/*.schedule.svg")}
+    assert schedules
+    for run_json in results.glob("*/*/run.json"):   # every page redrawn, over its old files
+        data = json.loads(run_json.read_text())
+        data["provenance"]["hostname"] = "renamed-host"
+        tmp = run_json.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, run_json)
+    build_site(results, out)
+    assert "renamed-host" in (out / f"{stem}.html").read_text()
+    for path, before in originals.items():
+        if path.name != "run.json":
+            assert path.read_bytes() == before, path
+    assert {p: p.read_bytes() for p in out.glob("runs/*/*.schedule.svg")} == schedules
+
+
+def test_a_site_drawn_by_another_renderer_is_redrawn_without_its_old_pages(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN / "digits", results / "digits")
+    out = tmp_path / "site"
+    build_site(results, out)
+    # what renderer 2 left: a folder per run, and its manifest
+    old = out / "runs" / "digits" / "20261101T100000Z-d00000"
+    old.mkdir()
+    (old / "index.html").write_text("old layout")
+    manifest = out / "runs" / ".rendered.json"
+    manifest.write_text(json.dumps({"renderer": "2", "runs": {}}))
+    build_site(results, out)
+    assert not old.exists()
+    assert (out / "runs" / "digits" / "20261101T100000Z-d00000.html").is_file()
+    assert json.loads(manifest.read_text())["renderer"] != "2"
+
+
+def test_pages_are_written_through_a_staging_folder_that_does_not_stay(tmp_path):
+    out = tmp_path / "site"
+    leftover = out / "runs" / ".staging-999999"      # what a writer killed mid-page leaves
+    leftover.mkdir(parents=True)
+    (leftover / "half.html").write_text("<p>half")
+    build_site(GOLDEN, out)
+    assert not list((out / "runs").glob(".staging-*"))
+    assert (out / "runs" / "digits" / "20261101T100000Z-d00000.html").read_text().startswith("<!doctype")
