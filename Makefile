@@ -25,8 +25,10 @@ demo: $(STAMP)
 	$(REPRO) digits --runs 3 --results $(RESULTS)/digits-demo
 	$(REPRO) report --results $(RESULTS)/digits-demo --out $(SITE)
 
-# pytest exits 5 when it collected nothing: that is a failure here, not a pass.
+# The import-linter layers first (docs/architecture.md), then the suite. pytest exits 5 when it
+# collected nothing: that is a failure here, not a pass.
 test: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
 	@$(VENV)/bin/pytest $(PYTEST_ARGS); rc=$$?; \
 	 if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

@@ -1,4 +1,4 @@
-"""CIFAR-10 trainer throughput (issue 8).
+"""CIFAR-10 trainer throughput.
 
 CPU (always): training images/s of each CIFAR recipe's full-size model on synthetic data, through the
 recipe's own augmentation, optimizer and precision (fp16 is fp32 on CPU), a few steps per round.
@@ -21,7 +21,7 @@ from torch import nn
 
 from repro import recipes
 from repro.harness import store
-from repro.train.data import cifar, cifar_files
+from repro.train.data import cifar
 from repro.train.loop import TrainOptions, run_recipe
 from repro.train.optim import autocast_context, build_optimizer
 from repro.train.models import build_model, count_parameters

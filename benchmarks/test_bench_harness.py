@@ -1,4 +1,4 @@
-"""Issue 4 #7: harness overhead on the digits recipe — full logging and provenance vs the bare loop.
+"""Harness overhead on the digits recipe — full logging and provenance vs the bare loop.
 
 Two figures from one benchmark session:
 1. *In-run*: every RunSession call of a real digits run is timed; overhead = time inside the harness

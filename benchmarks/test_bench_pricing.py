@@ -1,4 +1,4 @@
-"""Issue 5 benchmark: ingest a generated AWS Price List offer file of >= 300 MB in bounded memory.
+"""Ingest a generated AWS Price List offer file of >= 300 MB in bounded memory.
 
 The file has the real region-offer-file layout (products, then terms.OnDemand and terms.Reserved)
 with a realistic mix: most SKUs are Windows, dedicated, RHEL or capacity reservations that the

@@ -139,5 +139,5 @@ def test_cold_build_10000_runs(benchmark, big_tree, scratch):
     print(f"\n{data['run_count']} runs: cold build into an empty folder: min {best:.1f} s, "
           f"mean {benchmark.stats.stats.mean:.1f} s (rounds: {rounds} s)")
     assert best < 10.0, (f"a cold build of {N_RUNS} runs took {best:.1f} s (target < 10 s; 7.5-8.5 s "
-                         "measured, benchmarks/RESULTS.md Issue 6; was it started within five minutes "
+                         "measured, benchmarks/RESULTS.md; was it started within five minutes "
                          "of a large delete on this volume?)")

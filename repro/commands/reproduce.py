@@ -13,15 +13,17 @@ from repro.launch.reproduce import DEFAULT_RECIPES, ensure_image, reproduce
 
 def register(sub) -> None:
     p = add_command(sub, "reproduce", help="build the pinned image and run the published recipes in it",
-                    examples="repro reproduce image --rebuild\n"
+                    examples="repro reproduce --rebuild image\n"
                              "repro reproduce cifar --data data/cifar10 --results results --runs 5")
     p.add_argument("--image", default=docker_run.DEFAULT_IMAGE, help="image tag (default %(default)s)")
     p.add_argument("--rebuild", action="store_true", help="build the image even if it exists")
     what = p.add_subparsers(dest="what", metavar="WHAT", required=True)
-    image = what.add_parser("image", help="build the image (only when missing, unless --rebuild)")
+    image = add_command(what, "image", help="build the image (only when missing, unless --rebuild)",
+                        examples="repro reproduce --rebuild image")
     image.set_defaults(func=cmd_reproduce, quiet=False, json=False)
     for family, recipes in DEFAULT_RECIPES.items():
-        f = what.add_parser(family, help=f"run the {family} recipes in the image on all local GPUs")
+        f = add_command(what, family, help=f"run the {family} recipes in the image on all local GPUs",
+                        examples=f"repro reproduce {family} --data data/{family} --results results --runs 5")
         f.add_argument("--recipes", nargs="+", default=list(recipes), help="recipes to run (default: %(default)s)")
         f.add_argument("--data", type=Path, required=True, help="dataset folder on the host, mounted at /data")
         f.add_argument("--results", type=Path, default=Path("results"), help="mounted at /results")

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 
 SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|SESSION|COOKIE|PRIVATE)",
@@ -24,6 +24,9 @@ RECORDED_ENV = re.compile(r"^(CUDA_VISIBLE_DEVICES|NCCL_[A-Z_]+|OMP_NUM_THREADS|
                           r"TORCH_[A-Z_]+|PYTORCH_[A-Z_]+|CUBLAS_WORKSPACE_CONFIG|WORLD_SIZE|"
                           r"LOCAL_WORLD_SIZE|RANK|LOCAL_RANK|MASTER_ADDR|MASTER_PORT)$")
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+IMAGE_DIGEST_ENV = "REPRO_IMAGE_DIGEST"
+# A local image ID ("sha256:<64 hex>") or a registry digest ("name@sha256:<64 hex>").
+_DIGEST_RE = re.compile(r"^(?:[a-z0-9][a-z0-9._/:-]*@)?sha256:[0-9a-f]{64}$")
 
 
 def secret_values(environ: dict[str, str] | None = None) -> list[str]:
@@ -67,10 +70,18 @@ def git_info() -> dict[str, Any]:
     return {"git_sha": sha, "git_dirty": dirty}
 
 
-def image_digest() -> str | None:
+def image_digest(environ: Mapping[str, str] | None = None) -> str | None:
     """The container image's digest, passed in by the launcher (`docker run -e REPRO_IMAGE_DIGEST=…`,
-    repro.launch.docker_run); an image cannot contain its own digest. None outside a container."""
-    return os.environ.get("REPRO_IMAGE_DIGEST") or None
+    repro.launch.docker_run); an image cannot contain its own digest. None outside a container.
+    Raises ValueError when the variable is set but is not a digest, so a typo never ends up in a run
+    record looking like provenance."""
+    value = (os.environ if environ is None else environ).get(IMAGE_DIGEST_ENV, "").strip()
+    if not value:
+        return None
+    if not _DIGEST_RE.match(value):
+        raise ValueError(f"{IMAGE_DIGEST_ENV}={value!r} is not an image digest; expected 'sha256:<64 hex>' "
+                         f"or '<name>@sha256:<64 hex>' (e.g. from `docker image inspect -f '{{{{.Id}}}}' repro`)")
+    return value
 
 
 def software() -> dict[str, Any]:

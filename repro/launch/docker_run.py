@@ -3,8 +3,8 @@
 How the image digest reaches a run's provenance: a container cannot know the digest of its own
 image (the digest is a hash of the image, so it cannot be baked into it). Whoever starts the
 container reads it through the docker SDK (`image_digest`) and passes it in with
-`docker run -e REPRO_IMAGE_DIGEST=<digest>`; inside, `container_image_digest()` returns it and
-`repro.harness.provenance` records it. `run_recipe` and the Makefile's `reproduce-*` targets do this.
+`docker run -e REPRO_IMAGE_DIGEST=<digest>`; inside, `repro.harness.provenance.image_digest()` checks
+and records it. `run_recipe` and the Makefile's `reproduce-*` targets do this.
 
 The docker SDK is imported lazily so that `repro` works on a machine without it.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import shlex
 import subprocess
 from collections.abc import Callable, Iterable, Mapping
@@ -20,30 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-IMAGE_DIGEST_ENV = "REPRO_IMAGE_DIGEST"
+from repro.harness.provenance import IMAGE_DIGEST_ENV
+
 DEFAULT_IMAGE = "repro:latest"
 DOCKERFILE = "docker/Dockerfile"
-# A local image ID ("sha256:<64 hex>") or a registry digest ("name@sha256:<64 hex>").
-_DIGEST_RE = re.compile(r"^(?:[a-z0-9][a-z0-9._/:-]*@)?sha256:[0-9a-f]{64}$")
 
 
 class DockerLaunchError(RuntimeError):
     """A docker build or run did not do what was asked; the message says what to do."""
-
-
-def container_image_digest(environ: Mapping[str, str] | None = None) -> str | None:
-    """Digest of the image this process runs in, as the launcher passed it; None when not set.
-
-    Raises ValueError when the variable is set but is not a digest, so a typo never ends up in a
-    run record looking like provenance.
-    """
-    value = (os.environ if environ is None else environ).get(IMAGE_DIGEST_ENV, "").strip()
-    if not value:
-        return None
-    if not _DIGEST_RE.match(value):
-        raise ValueError(f"{IMAGE_DIGEST_ENV}={value!r} is not an image digest; expected 'sha256:<64 hex>' "
-                         f"or '<name>@sha256:<64 hex>' (e.g. from `docker image inspect -f '{{{{.Id}}}}' repro`)")
-    return value
 
 
 def client():

@@ -125,7 +125,7 @@ def task_config(opts: SkyTaskOptions) -> dict[str, Any]:
 
     envs = {"OMP_NUM_THREADS": "8"}
     if "@sha256:" in opts.image:
-        envs["REPRO_IMAGE_DIGEST"] = opts.image      # provenance: repro.launch.docker_run.container_image_digest
+        envs["REPRO_IMAGE_DIGEST"] = opts.image      # provenance: repro.harness.provenance.image_digest
 
     file_mounts: dict[str, Any] = {}
     if opts.data_source:

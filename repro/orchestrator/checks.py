@@ -83,6 +83,12 @@ def data(recipe: Recipe, data_dir: Path | None, synthetic: bool) -> list[str]:
         raise PlanError(str(exc)) from None
 
 
+def environment() -> None:
+    """What provenance will read from the environment, checked now rather than mid-run."""
+    from repro.harness.provenance import image_digest
+    image_digest()
+
+
 def model(recipe: Recipe) -> None:
     from repro.train.models import MODELS
 

@@ -70,9 +70,10 @@ def make_plan(request: TrainRequest) -> Plan:
         results_dir = checks.results_dir(request.results_dir, recipe)
         notes = checks.data(recipe, request.data_dir, request.synthetic)
         checks.model(recipe)
+        checks.environment()
         snapshot_path, snapshot_id = checks.snapshot(request.snapshot_path)
         ranks = checks.ranks(request, recipe, device)
-    except (RecipeError, LaunchError) as exc:
+    except (RecipeError, LaunchError, ValueError) as exc:
         raise PlanError(str(exc)) from None
     return Plan(recipe=recipe, seeds=seeds, device=device, results_dir=results_dir, snapshot_path=snapshot_path,
                 snapshot_id=snapshot_id, group_id=store.new_run_id(), stop_at_target=request.stop_at_target,

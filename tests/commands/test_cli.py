@@ -1,17 +1,16 @@
-"""The `repro` command as a user runs it: help with examples, bad input, tables."""
+"""The `repro` command as a user runs it: bad input, tables, runs that never credit another run."""
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import REPRO_BIN, run_cli
 
 
-@pytest.mark.parametrize("command", [["digits"], ["runs"], ["report"], ["rerun"], ["recipes"],
-                                     ["export", "dawnbench"], ["cifar"], ["imagenet"], ["prices"]])
-def test_every_command_has_help_with_an_example(command):
-    r = run_cli(*command, "--help")
-    assert r.returncode == 0, r.stderr
-    assert "example" in r.stdout.lower() and "repro " in r.stdout
+def _tree(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -21,14 +20,60 @@ def test_every_command_has_help_with_an_example(command):
     (["digits", "--set", "optim.nope=1"], "unknown recipe key 'optim.nope'"),
     (["digits", "--set", "epochs=many"], "expected a value of type int"),
     (["digits", "--runs", "0"], "--runs must be ≥ 1"),
+    (["digits", "--set", "optim.name=adam"], "optim.name must be one of sgd, adamw"),
+    (["digits", "--set", "model.name=nope"], "model.name 'nope' is not a model"),
+    (["digits", "--set", "schedule.kind=nope"], "schedule.kind must be one of"),
+    (["digits", "--set", 'data.size_knots=[[0,"x"]]'], "not a [fraction, size] pair"),
+    (["digits", "--set", "optim.peak_lr=-1e3"], "optim.peak_lr must be in (0, inf)"),
+    (["digits", "--seed", str(10**40)], "--seed must be in 0.."),
+    (["digits", "--set", "name=../../x"], "must be 1-64 letters"),
+    (["digits", "--set", "name=/abs/path"], "must be 1-64 letters"),
+    (["digits", "--device", "bogus"], "use cpu, cuda or cuda:N"),
+    (["cifar", "--recipe", "cifar-airbench"], "pass --data DIR"),
+    (["cifar", "--recipe", "cifar-airbench", "--data", "EMPTY"], "no CIFAR-10 python batches in"),
+    (["digits", "--recipe", "cifar-airbench"], "run it with `repro cifar --recipe cifar-airbench`"),
 ])
 def test_bad_input_is_one_clear_line_and_nothing_is_written(tmp_path, args, message):
-    results = tmp_path / "results"
-    r = run_cli(*args, "--results", str(results))
-    assert r.returncode == 1
+    (tmp_path / "EMPTY").mkdir()
+    before = _tree(tmp_path)
+    r = run_cli(*args, "--results", "results", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("repro: error:") and message in lines[0], r.stderr
-    assert not results.exists() or not any(results.rglob("run.json"))
+    assert _tree(tmp_path) == before                    # no new directory or file anywhere under cwd
+
+
+def test_a_failed_start_never_touches_an_earlier_run(tmp_path, digits_group):
+    """A run that fails before its directory exists (here: a bad device) is never credited with the
+    newest run on disk: exit 1, the old run's cost.json untouched, no group file."""
+    results, group = digits_group
+    old = group.runs[0].run_dir
+    copied = tmp_path / "R" / "digits" / old.name
+    shutil.copytree(old, copied)
+    cost_before = (copied / "cost.json").read_bytes()
+    r = run_cli("digits", "--device", "bogus", "--runs", "2", "--results", str(tmp_path / "R"))
+    assert r.returncode == 1 and "--device 'bogus'" in r.stderr
+    assert (copied / "cost.json").read_bytes() == cost_before
+    assert sorted(p.name for p in (tmp_path / "R" / "digits").iterdir()) == [old.name]
+
+
+def test_two_processes_in_one_results_folder_each_price_their_own_run(tmp_path):
+    procs = [subprocess.Popen([str(REPRO_BIN), "digits", "--epochs", str(epochs), "--seed", str(seed),
+                               "--results", str(tmp_path), "--quiet"], stderr=subprocess.PIPE, text=True)
+             for seed, epochs in ((0, 2), (1, 4))]
+    for proc in procs:
+        assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    run_dirs = sorted(p.parent for p in tmp_path.glob("digits/*/run.json"))
+    assert len(run_dirs) == 2
+    for run_dir in run_dirs:
+        run = json.loads((run_dir / "run.json").read_text())
+        cost = json.loads((run_dir / "cost.json").read_text())
+        assert cost["run_id"] == run["run_id"] == run_dir.name
+        on_demand = next(row for row in cost["rows"] if row["market"] == "on-demand")
+        assert on_demand["benchmark_seconds"] == run["outcome"]["time_to_target_s"]
+    groups = [json.loads(p.read_text()) for p in tmp_path.glob("digits/group-*.json")]
+    assert sorted(len(g["runs"]) for g in groups) == [1, 1]
+    assert {g["runs"][0]["run_id"] for g in groups} == {d.name for d in run_dirs}
 
 
 def test_unknown_recipe_lists_the_known_ones(tmp_path):

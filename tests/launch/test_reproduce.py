@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from repro.commands.preflight import main as preflight_main
+from repro.harness.provenance import image_digest
 from repro.launch import docker_run, preflight, reproduce
 
 REPO = Path(__file__).resolve().parents[2]
@@ -111,12 +112,12 @@ def test_preflight_reports_an_engine_that_does_not_answer(tmp_path, fake_bin, mo
 
 # -- docker helpers that need no engine ------------------------------------------------------------------
 def test_container_image_digest():
-    assert docker_run.container_image_digest({}) is None
-    assert docker_run.container_image_digest({"REPRO_IMAGE_DIGEST": DIGEST}) == DIGEST
+    assert image_digest({}) is None
+    assert image_digest({"REPRO_IMAGE_DIGEST": DIGEST}) == DIGEST
     ref = "ghcr.io/x/repro@" + DIGEST
-    assert docker_run.container_image_digest({"REPRO_IMAGE_DIGEST": ref}) == ref
+    assert image_digest({"REPRO_IMAGE_DIGEST": ref}) == ref
     with pytest.raises(ValueError, match="is not an image digest"):
-        docker_run.container_image_digest({"REPRO_IMAGE_DIGEST": "repro:latest"})
+        image_digest({"REPRO_IMAGE_DIGEST": "repro:latest"})
 
 
 class _FakeImages:

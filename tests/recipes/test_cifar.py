@@ -11,11 +11,10 @@ import pytest
 import torch
 
 from repro import recipes
-from repro import api
 from repro.cli import build_parser, main
 from repro.harness import store
 from repro.recipes import RECIPES
-from repro.train.data import cifar, cifar_files
+from repro.train.data import cifar_files
 from repro.train.loop import TrainOptions, run_recipe
 
 REPRO = Path(sys.executable).with_name("repro")

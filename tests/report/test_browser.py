@@ -109,7 +109,7 @@ def test_page_reads_without_javascript(browser, site):
 
 @pytest.mark.slow
 def test_real_digits_runs_show_time_accuracy_and_each_market(browser, digits_group, tmp_path):
-    """Issue 3 acceptance 2, end to end: runs trained and priced by the real pipeline, rendered,
+    """End to end: runs trained and priced by the real pipeline, rendered,
     read back in Chromium. Every market is shown with the instance it was priced as, or with the
     pricing layer's reason for having no offer."""
     import json

@@ -57,7 +57,7 @@ def test_digits_rows_ranked_by_olympic_mean_time(site):
 
 
 def test_digits_costs_show_amount_market_and_instance(site):
-    """Issue 3 acceptance 2: spot, on-demand and Paperspace cost with the instance priced."""
+    """Spot, on-demand and Paperspace cost with the instance priced."""
     runs = _group(golden_runs(), "20261110T100000Z-g11111")
     row = board_rows(soup(site / "index.html"), "digits")[1]
     for provider, market, instance in (("aws", "on-demand", "c5.large"), ("aws", "spot", "c5.large"),

@@ -1,5 +1,5 @@
 """Markup and quotes in a run's recipe, description, hostname, config, error or published source are
-shown as text, never run (issue 6 acceptance 2)."""
+shown as text, never run."""
 from __future__ import annotations
 
 import json

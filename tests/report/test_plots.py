@@ -1,4 +1,4 @@
-"""The SVGs parse as SVG and hold the points the data says (issue 6 acceptance 4)."""
+"""The SVGs parse as SVG and hold the points the data says."""
 from __future__ import annotations
 
 import json

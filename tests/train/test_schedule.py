@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 
 from repro import recipes
-from repro import api
 from repro.recipes import ScheduleSpec
 from repro.train import schedule as sched
 

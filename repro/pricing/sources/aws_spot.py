@@ -21,7 +21,6 @@ from repro.pricing.sources import http
 from repro.pricing.sources.common import Skips, parse_price
 
 SPOT_JS_URL = "https://spot-price.s3.amazonaws.com/spot.js"
-SPOT_JS_PAGE = "https://aws.amazon.com/ec2/spot/pricing/"
 # spot.js still names some regions by their pre-2014 labels
 LEGACY_REGIONS = {
     "us-east": "us-east-1", "us-west": "us-west-1", "eu-ireland": "eu-west-1",
