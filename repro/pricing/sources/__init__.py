@@ -8,7 +8,3 @@
 | skypilot        | any cloud SkyPilot lists | SkyPilot catalog vms.csv from a path or URL              |
 | paperspace      | paperspace on-demand     | maintained table + a user override file                  |
 """
-from repro.pricing.sources.common import PriceSkipped, parse_price
-from repro.pricing.sources.http import SourceError, SourceUnavailable
-
-__all__ = ["PriceSkipped", "SourceError", "SourceUnavailable", "parse_price"]
