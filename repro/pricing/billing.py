@@ -242,10 +242,10 @@ def format_cost_lines(cost: dict) -> list[str]:
     lines = []
     for row in cost.get("rows", []):
         rate = Decimal(row["usd_per_hour"])
-        where = row["region"] + (f"/{row['zone']}" if row.get("zone") else "")
+        where = (row.get("region") or "") + (f"/{row['zone']}" if row.get("zone") else "")
         nodes = row.get("nodes") or 1
         instance = f"{nodes} x {row['instance_type']}" if nodes > 1 else row["instance_type"]
-        parts = [f"{row['provider']:<10} {row['market']:<9} {instance} ({where}) "
+        parts = [f"{row['provider']:<10} {row['market']:<9} {instance}{f' ({where})' if where else ''} "
                  f"{format_usd(rate, exact=True)}/h"]
         if row.get("benchmark_usd") is not None:
             parts.append(f"benchmark {format_usd(row['benchmark_usd'])} "
