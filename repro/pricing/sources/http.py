@@ -62,7 +62,7 @@ class _Block:
         return self.end - time.monotonic()
 
     def expired_error(self) -> SourceUnavailable:
-        return SourceUnavailable(f"{self.name}: no complete answer within {self.seconds:g} s "
+        return SourceUnavailable(f"no complete answer within {self.seconds:g} s "
                                  "(--timeout bounds the whole source, retries included)")
 
     def cut_all(self) -> None:
@@ -192,10 +192,11 @@ def _attempt(url: str, shown: str, timeout, block: _Block | None) -> requests.Re
 
 
 def get(url: str, *, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT_S,
-        retries: int = DEFAULT_RETRIES) -> requests.Response:
-    """A 200 response with its body not yet read; retries timeouts and 429/5xx with back-off, all
-    inside the current block's deadline."""
+        retries: int | None = None) -> requests.Response:
+    """A 200 response with its body not yet read; retries (default DEFAULT_RETRIES) timeouts and
+    429/5xx with back-off, all inside the current block's deadline."""
     shown, block = public_url(url), _block()
+    retries = DEFAULT_RETRIES if retries is None else retries
     failure: SourceError | None = None
     for attempt in range(retries + 1):
         if attempt:
