@@ -11,7 +11,7 @@ from repro.harness.gpu_names import normalize_gpu_name
 from repro.pricing.catalog import DEFAULT_MAX_AGE_DAYS, MARKETS, SNAPSHOT_ENV, Snapshot, load_snapshot
 from repro.pricing.locations import PRICES_DIR_ENV, prices_dir
 from repro.pricing.money import format_usd
-from repro.pricing.update import DEFAULT_SOURCES, DEFAULT_TIMEOUT_S, SOURCE_NAMES, URL_ENV, UpdateOptions, \
+from repro.pricing.update import DEFAULT_SOURCES, DEFAULT_TIMEOUTS_S, SOURCE_NAMES, URL_ENV, UpdateOptions, \
     update_snapshot
 from repro.pricing.urls import source_label
 
@@ -94,8 +94,10 @@ def _add_update_flags(update: argparse.ArgumentParser) -> None:
                         help="snapshot whose offers the update merges into (default: the current one)")
     update.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help=f"directory for the new snapshot (default ${PRICES_DIR_ENV} or ~/.cache/repro/prices)")
-    update.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT_S,
-                        help=f"seconds each source may take in all, retries included (default {DEFAULT_TIMEOUT_S:g})")
+    defaults = ", ".join(f"{name} {seconds:g}" for name, seconds in DEFAULT_TIMEOUTS_S.items())
+    update.add_argument("--timeout", type=_seconds, default=None,
+                        help=f"seconds each source may take in all, retries and downloads included "
+                             f"(default per source: {defaults})")
     update.add_argument("--no-default", action="store_true", help="write the snapshot but keep the current default")
     add_output_flags(update)
 

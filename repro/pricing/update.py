@@ -26,7 +26,9 @@ from repro.pricing.sources.http import SourceError, SourceUnavailable, bounded
 
 SOURCE_NAMES = ("aws", "aws-spot", "azure", "paperspace", "skypilot")
 DEFAULT_SOURCES = ("aws", "aws-spot", "paperspace")
-DEFAULT_TIMEOUT_S = 60.0
+# Seconds each source may take in all unless --timeout says otherwise: the AWS Price List's region
+# offer file is several GB to download and stream twice; the others are a few pages or one file.
+DEFAULT_TIMEOUTS_S = {"aws": 1800.0, "aws-spot": 120.0, "azure": 300.0, "paperspace": 60.0, "skypilot": 300.0}
 URL_ENV = {"aws": "REPRO_AWS_URL", "aws-spot": "REPRO_AWS_SPOT_URL", "azure": "REPRO_AZURE_URL"}
 
 
@@ -51,7 +53,7 @@ class UpdateOptions:
     aws_spot_url: str | None = None               # one spot feed (plain JSON or JSONP)
     azure_url: str | None = None                  # Retail Prices API endpoint
     aws_spot_client_factory: Callable | None = None
-    timeout_s: float = DEFAULT_TIMEOUT_S          # per source, everything included
+    timeout_s: float | None = None                # per source, everything included; None: DEFAULT_TIMEOUTS_S
     quiet: bool = False
     make_default: bool = True
 
@@ -111,7 +113,7 @@ def update_snapshot(out_dir: str | Path | None = None, opts: UpdateOptions | Non
     for name in opts.sources:
         log(f"fetching {name} ...")
         try:
-            with bounded(opts.timeout_s, f"price source {name}"):
+            with bounded(opts.timeout_s or DEFAULT_TIMEOUTS_S[name], f"price source {name}"):
                 got = _fetch(name, opts, fresh, base, log)
         except SourceUnavailable as exc:
             raise UpdateFailed(f"price source {name} did not answer: {exc}; {untouched}") from None
