@@ -15,6 +15,7 @@ reason; nothing is ever guessed and no cost is ever a silent 0.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -116,9 +117,14 @@ def unmatched_reason(snapshot: Snapshot, match: dict[str, Any], provider: str, m
     return f"{provider} sells no {match['gpu_model']} {market} instance in snapshot {snapshot.id}"
 
 
+def _seconds(value: Any) -> float | None:
+    """A finite, non-negative number of seconds, else None (NaN and Infinity in a record are not times)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    return float(value) if ok else None
+
+
 def _session_of(segment: dict) -> float | None:
-    value = segment.get("session_s")
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 else None
+    return _seconds(segment.get("session_s"))
 
 
 def billed_sessions(run: dict[str, Any]) -> tuple[list[float], list[str]]:
@@ -135,16 +141,16 @@ def billed_sessions(run: dict[str, Any]) -> tuple[list[float], list[str]]:
         return known, []
     if known and len(known) + len(unclosed) == len(segments):
         return known, [lower_bound]
-    total = (run.get("outcome") or {}).get("session_s")
-    if not isinstance(total, (int, float)) or isinstance(total, bool) or total < 0:
-        return [], ["run.json has no outcome.session_s: no billed cost"]
+    total = _seconds((run.get("outcome") or {}).get("session_s"))
+    if total is None:
+        return [], ["run.json has no usable outcome.session_s: no billed cost"]
     notes = []
     if len(segments) > 1:
         notes.append(f"{len(segments)} segments but no per-segment session lengths recorded: billed as one "
                      "session, so the minimum is counted once")
     if unclosed and len(segments) > 1:
         notes.append(lower_bound)
-    return [float(total)], notes
+    return [total], notes
 
 
 def cost_row(offer: Offer, time_to_target_s: float | None, sessions: tuple[list[float], list[str]],
@@ -208,7 +214,7 @@ def cost_for_run(run: dict[str, Any], snapshot: Snapshot, *, max_age_days: float
     match = run_hardware(run.get("hardware") or {})
     outcome = run.get("outcome") or {}
     reached = outcome.get("reached", outcome.get("time_to_target_s") is not None)
-    time_to_target_s = outcome.get("time_to_target_s") if reached else None
+    time_to_target_s = _seconds(outcome.get("time_to_target_s")) if reached else None
     sessions = billed_sessions(run)
     cost = _cost_header(run, snapshot, match, max_age_days, now)
     for provider in sorted(set(snapshot.providers()) | set(ALWAYS_LISTED)):
@@ -219,6 +225,9 @@ def cost_for_run(run: dict[str, Any], snapshot: Snapshot, *, max_age_days: float
                                           "reason": unmatched_reason(snapshot, match, provider, market)})
                 continue
             row = cost_row(offer, time_to_target_s, sessions, match["nodes"])
+            if reached and time_to_target_s is None:
+                row["notes"] = ["run.json says the target was reached but records no usable time_to_target_s: "
+                                "no benchmark cost" if n.startswith("target not reached") else n for n in row["notes"]]
             if match["gpu_count"] == 0 and offer.vcpus != match["vcpus"]:
                 row["notes"].append(f"no {match['vcpus']}-vCPU {provider} instance: priced on the smallest "
                                     f"that holds the run ({offer.vcpus} vCPUs)")

@@ -226,6 +226,16 @@ def test_old_records_without_segment_sessions_are_billed_once_and_say_so(tmp_pat
     assert row["billed_seconds"] == 400 and any("billed as one session" in n for n in row["notes"])
 
 
+def test_nan_and_infinity_in_a_record_are_no_time_never_a_price(tmp_path):
+    run_dir = write_run(tmp_path, CPU2, ttt=float("nan"), session=float("inf"))
+    cost = price_run(run_dir, load_snapshot(), now=NOW)
+    row = rows_by(cost)[("aws", "on-demand")]
+    assert row["benchmark_usd"] is None and row["billed_usd"] is None
+    assert any("no usable outcome.session_s" in n for n in row["notes"])
+    assert any("records no usable time_to_target_s" in n for n in row["notes"])
+    json.loads((run_dir / "cost.json").read_text())          # still strict JSON
+
+
 def test_unverified_billing_rules_are_marked_on_every_cost_they_touch(tmp_path):
     cost = price_run(write_run(tmp_path, {**V100x8, "gpu_count": 1}, ttt=404.08, session=404.08),
                      load_snapshot(), now=NOW)
