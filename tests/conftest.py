@@ -20,6 +20,20 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeou
                           cwd=cwd, timeout=timeout)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_prices(tmp_path_factory):
+    """No test reads or writes the developer's default price snapshot (~/.cache/repro/prices), nor
+    takes a snapshot or a price-source URL from the developer's environment; subprocesses inherit."""
+    names = ("REPRO_PRICES_DIR", "REPRO_PRICE_SNAPSHOT", "REPRO_AWS_URL", "REPRO_AWS_SPOT_URL", "REPRO_AZURE_URL")
+    saved = {name: os.environ.pop(name, None) for name in names}
+    os.environ["REPRO_PRICES_DIR"] = str(tmp_path_factory.mktemp("prices-dir"))
+    yield
+    for name, value in saved.items():
+        os.environ.pop(name, None)
+        if value is not None:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
 def digits_group(tmp_path_factory):
     """Two 3-epoch digits runs (seeds 0 and 1), trained once for the whole session: (results, GroupResult)."""

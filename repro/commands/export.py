@@ -14,7 +14,7 @@ repro export skypilot --recipe cifar-fastai-2018 --gpus V100:8 --spot \\
     --image ghcr.io/you/repro@sha256:<digest> --data-source s3://you-data/cifar10 \\
     --results-bucket s3://you-results --out cifar.sky.yaml
 sky jobs launch cifar.sky.yaml
-repro export skypilot --recipe imagenet-fastai-2018 --gpus V100:8 --nodes 2 --spot \\
+repro export skypilot --recipe imagenet-fastai-2018 --gpus V100:8 --nodes 2 --spot --managed \\
     --data-source s3://you-data/imagenet --results-bucket s3://you-results --check"""
 
 
@@ -60,6 +60,10 @@ def _add_skypilot_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--disk-size", type=int, dest="disk_size_gb", metavar="GB", help="boot disk size in GB")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the YAML here (default: standard output)")
     p.add_argument("--check", action="store_true", help="load the YAML with SkyPilot's own loader before writing")
+    p.add_argument("--managed", action="store_true",
+                   help="a managed job (sky jobs launch) that resumes from the bucket's latest checkpoint after "
+                        "every restart; needs --results-bucket")
+    p.add_argument("--epochs", type=int, default=None, help="epochs of each new run (default: the recipe's)")
 
 
 def cmd_export_dawnbench(args: argparse.Namespace, out: Output) -> int:
@@ -75,7 +79,8 @@ def cmd_export_skypilot(args: argparse.Namespace, out: Output) -> int:
         recipe=args.recipe, gpus=args.gpus, spot=args.spot, image=args.image, nodes=args.nodes, runs=args.runs,
         seed=args.seed, data_source=args.data_source, results_bucket=args.results_bucket,
         recovery_strategy=args.recovery, max_restarts_on_errors=args.max_restarts_on_errors,
-        cloud=args.cloud, region=args.region, disk_size_gb=args.disk_size_gb)
+        cloud=args.cloud, region=args.region, disk_size_gb=args.disk_size_gb, managed=args.managed,
+        epochs=args.epochs)
     text = skypilot.to_yaml(skypilot.task_config(opts), opts)
     if args.check:
         skypilot.validate_with_skypilot(text)

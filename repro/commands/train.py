@@ -41,6 +41,8 @@ def add_train_flags(p: argparse.ArgumentParser, default_recipe: str) -> None:
     add_snapshot(p)
     p.add_argument("--stop-at-target", action="store_true",
                    help="stop a run at the first evaluation that reaches the target")
+    p.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
+                   help="continue an interrupted run from its checkpoint.pt (same config and seed)")
     add_output_flags(p)
 
 
@@ -55,8 +57,6 @@ def _add_scale_flags(p: argparse.ArgumentParser, dataset: str) -> None:
     p.add_argument("--node-rank", type=int, default=0, help="this box's index, 0..nnodes-1 (default 0)")
     p.add_argument("--rdzv-endpoint", default=None, metavar="HOST:PORT",
                    help="rendezvous address every box can reach, e.g. the first box's IP:29400")
-    p.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
-                   help="continue an interrupted run from its checkpoint.pt (same config and seed)")
 
 
 def register(sub) -> None:

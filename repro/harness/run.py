@@ -254,7 +254,8 @@ class RunSession:
             0.0, (self._checkpoint_clock_s or self._offset_elapsed_s) - self._offset_elapsed_s)
         self.record["segments"][-1].update(
             {"ended_at": store.iso(store.utc_now()), "ended_unix_s": now, "status": status,
-             "run_s": segment_run_s, "counted_s": counted, "lost_s": segment_run_s - counted})
+             "run_s": segment_run_s, "counted_s": counted, "lost_s": segment_run_s - counted,
+             "session_s": now - self._session_start_s})   # what this process's machine is billed for
         self._update_lost()
         return now
 

@@ -10,9 +10,12 @@ rank and head IP). SkyPilot installs its agent (ssh, rsync) into the container w
 container runs as root there (`docker.run_options: --user=root`); plain `docker run` keeps the image's
 non-root user.
 
-After a spot preemption the job is relaunched and the run starts again from the beginning: an
-interrupted run cannot claim a time to target, and its directory stays in the results bucket with
-status running/interrupted.
+Without `--managed`, a job relaunched after a spot preemption starts its run again from the
+beginning (the interrupted run cannot claim a time to target; its directory stays in the bucket).
+With `--managed` the task is a SkyPilot managed job whose checkpoints live on the results bucket
+mount, and whose `run` script asks `repro.launch.managed` what to do on every (re)start: resume
+the interrupted run from its latest checkpoint, start the next seed, or stop when all have ended.
+A resumed run is one run with one segment per machine; its billed cost sums every segment.
 """
 from __future__ import annotations
 
@@ -55,6 +58,8 @@ class SkyTaskOptions:
     cloud: str | None = None
     region: str | None = None
     disk_size_gb: int | None = None
+    managed: bool = False                    # resume from the bucket's checkpoint on every restart
+    epochs: int | None = None                # passed to new runs (a resume keeps the recorded config)
 
 
 def parse_gpus(spec: str) -> tuple[str, int]:
@@ -74,20 +79,48 @@ def _recipe_command(name: str) -> tuple[str, str]:
         raise ExportError(str(exc)) from None
 
 
-def run_script(command: str, recipe: str, *, runs: int, seed: int, with_data: bool) -> str:
-    """The task's `run`: one torchrun per node, every local GPU a rank, rendezvous on the head node."""
-    train = [f"{VENV_BIN}/repro", command, "--recipe", recipe, "--runs", str(runs), "--seed", str(seed),
-             "--results", RESULTS_DIR]
-    if with_data:
-        train += ["--data", DATA_DIR]
-    return "\n".join([
-        "set -euo pipefail",
+def _torchrun(venv_bin: str) -> list[str]:
+    return [
         'MASTER_ADDR=$(echo "$SKYPILOT_NODE_IPS" | head -n1)',
-        f"{VENV_BIN}/torchrun \\",
+        f"{venv_bin}/torchrun \\",
         '  --nnodes="$SKYPILOT_NUM_NODES" --node-rank="$SKYPILOT_NODE_RANK" \\',
         '  --nproc-per-node="$SKYPILOT_NUM_GPUS_PER_NODE" \\',
         f'  --master-addr="$MASTER_ADDR" --master-port={MASTER_PORT} \\',
-        f"  --no-python {shlex.join(train)}",
+    ]
+
+
+def run_script(command: str, recipe: str, *, runs: int, seed: int, with_data: bool, venv_bin: str = VENV_BIN,
+               results_dir: str = RESULTS_DIR, epochs: int | None = None) -> str:
+    """The task's `run`: one torchrun per node, every local GPU a rank, rendezvous on the head node."""
+    train = [f"{venv_bin}/repro", command, "--recipe", recipe, "--runs", str(runs), "--seed", str(seed),
+             "--results", results_dir]
+    if with_data:
+        train += ["--data", DATA_DIR]
+    if epochs:
+        train += ["--epochs", str(epochs)]
+    return "\n".join(["set -euo pipefail", *_torchrun(venv_bin), f"  --no-python {shlex.join(train)}", ""])
+
+
+def managed_run_script(command: str, recipe: str, *, runs: int, seed: int, with_data: bool,
+                       venv_bin: str = VENV_BIN, results_dir: str = RESULTS_DIR, epochs: int | None = None) -> str:
+    """A managed job's `run`: on every (re)start, resume or start runs in the job's own folder on the
+    bucket until every seed's run has ended (`repro.launch.managed`)."""
+    ask = [f"{venv_bin}/python", "-m", "repro.launch.managed", "next", "--job-dir", "__JOB_DIR__",
+           "--command", command, "--recipe", recipe, "--seed", str(seed), "--runs", str(runs)]
+    if with_data:
+        ask += ["--data", DATA_DIR]
+    if epochs:
+        ask += ["--epochs", str(epochs)]
+    job_dir = shlex.quote(f"{results_dir}/repro-jobs/{recipe}") + '/"${SKYPILOT_TASK_ID//[^A-Za-z0-9._-]/_}"'
+    asking = shlex.join(ask).replace("__JOB_DIR__", '"$JOB_DIR"')
+    return "\n".join([
+        "set -euo pipefail",
+        f"JOB_DIR={job_dir}",
+        f'while ARGS="$({asking})" && [ -n "$ARGS" ]; do',
+        '  eval "set -- $ARGS"',
+        *(f"  {line}" for line in _torchrun(venv_bin)),
+        f'    --no-python {venv_bin}/repro "$@"',
+        "done",
         "",
     ])
 
@@ -107,6 +140,11 @@ def task_config(opts: SkyTaskOptions) -> dict[str, Any]:
         raise ExportError(f"recovery strategy {opts.recovery_strategy!r} unknown; use one of {RECOVERY_STRATEGIES}")
     _check_bucket("--data-source", opts.data_source)
     _check_bucket("--results-bucket", opts.results_bucket)
+    if opts.managed and opts.results_bucket is None:
+        raise ExportError("--managed keeps checkpoints on the results bucket so a restarted job can resume; "
+                          "pass --results-bucket s3://BUCKET (mounted at /results)")
+    if opts.epochs is not None and opts.epochs < 1:
+        raise ExportError(f"--epochs must be >= 1, got {opts.epochs}")
     if command != "digits" and opts.data_source is None:
         raise ExportError(f"recipe {opts.recipe!r} needs the {dataset} dataset on the cloud VM; pass "
                           f"--data-source s3://BUCKET/{dataset} (mounted at {DATA_DIR})")
@@ -142,8 +180,9 @@ def task_config(opts: SkyTaskOptions) -> dict[str, Any]:
     if file_mounts:
         config["file_mounts"] = file_mounts
     config["config"] = {"docker": {"run_options": ["--user=root", "--ipc=host", "--shm-size=16g"]}}
-    config["run"] = run_script(command, opts.recipe, runs=opts.runs, seed=opts.seed,
-                               with_data=opts.data_source is not None)
+    script = managed_run_script if opts.managed else run_script
+    config["run"] = script(command, opts.recipe, runs=opts.runs, seed=opts.seed,
+                           with_data=opts.data_source is not None, epochs=opts.epochs)
     return config
 
 
@@ -175,9 +214,11 @@ _TaskDumper.add_representer(str, _str_representer)
 
 
 def to_yaml(config: dict[str, Any], opts: SkyTaskOptions) -> str:
-    launch = "sky jobs launch" if opts.spot else "sky launch"
+    launch = "sky jobs launch" if opts.spot or opts.managed else "sky launch"
+    kind = ("managed job, resumes from the bucket's checkpoint after preemption" if opts.managed
+            else "spot, managed job recovery" if opts.spot else "")
     header = (f"# SkyPilot task for repro recipe {opts.recipe} on {opts.nodes} x {opts.gpus}"
-              f"{' (spot, managed job recovery)' if opts.spot else ''}.\n"
+              f"{f' ({kind})' if kind else ''}.\n"
               f"# Written by `repro export skypilot`. Launch with: {launch} THIS_FILE\n")
     return header + yaml.dump(config, Dumper=_TaskDumper, sort_keys=False, default_flow_style=False, width=120)
 

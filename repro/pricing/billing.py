@@ -1,27 +1,35 @@
-"""The cost of a run: match its hardware to offers, apply billing rules, write cost.json.
+"""The cost of a run: match what it ran on to offers, apply billing rules, write cost.json.
 
-Two figures per provider × market (DESIGN.md, "cost rules"):
-- benchmark cost, DAWNBench convention: time-to-target × the hourly rate of the instance that
-  holds the run's hardware (seconds exactly as measured, no rounding, no minimum);
-- billed cost: the whole session (`outcome.session_s`) under the provider's billing rule.
+Two figures per provider × market:
+- benchmark cost, DAWNBench convention: time-to-target × the hourly rate of the instances that hold
+  the run's hardware (seconds exactly as measured, no rounding, no minimum);
+- billed cost: every session the run had (one per process that worked on it: a resumed run has
+  several) under the provider's billing rule, each with its own minimum. A session covers the whole
+  process, so work lost after the last checkpoint is in the billed cost.
 
-A run is matched exactly: GPU model and count for GPU runs, vCPUs for CPU runs. When a provider
-sells nothing that matches, the provider × market goes into `unmatched` with the reason; nothing
-is ever guessed and no cost is ever a silent 0.
+What a run ran on is what it used: GPUs per node and nodes (run.json `gpus_per_node`, `nodes`),
+never the GPUs the host had. The offer is the cheapest instance that holds one node's GPUs
+exactly (CPU runs: its vCPUs, or the smallest CPU instance that holds them), times the nodes.
+When a provider sells nothing that matches, the provider × market goes into `unmatched` with the
+reason; nothing is ever guessed and no cost is ever a silent 0.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from repro.harness.gpu_names import normalize_gpu_name
 from repro.harness.store import COST_FILE, RUN_FILE, SCHEMA_VERSION, atomic_write_json, read_json
 from repro.pricing.catalog import DEFAULT_MAX_AGE_DAYS, MARKETS, Offer, Snapshot, load_snapshot
-from repro.harness.gpu_names import normalize_gpu_name
 from repro.pricing.money import format_usd
 from repro.pricing.rules import rule_for, usd_for_seconds
+
+# Providers every cost.json speaks about, even when a snapshot has none of their offers
+ALWAYS_LISTED = ("aws", "paperspace")
 
 
 class StalePriceWarning(UserWarning):
@@ -32,34 +40,43 @@ def _iso(ts: datetime) -> str:
     return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _positive_int(value: Any) -> int:
+    return value if type(value) is int and value > 0 else 0
+
+
 def run_hardware(hardware: dict[str, Any]) -> dict[str, Any]:
-    """What to match on: {"gpu_model", "gpu_count", "vcpus"}; CPU runs have gpu_model None, count 0."""
-    gpu_count = int(hardware.get("gpu_count") or 0)
-    accelerator = (hardware.get("accelerator") or ("cuda" if gpu_count else "cpu")).lower()
-    if accelerator == "cpu" or gpu_count == 0:
-        vcpus = hardware.get("vcpus")
+    """What to match on: {"gpu_model", "gpu_count" (per node), "vcpus", "nodes"}; CPU runs have
+    gpu_model None and gpu_count 0."""
+    nodes = _positive_int(hardware.get("nodes")) or 1
+    total = _positive_int(hardware.get("gpu_count"))
+    accelerator = (hardware.get("accelerator") or ("cuda" if total else "cpu")).lower()
+    if accelerator == "cpu" or total == 0:
+        vcpus = _positive_int(hardware.get("vcpus"))
         if not vcpus:
             raise ValueError("run.json hardware has neither GPUs nor a vCPU count; "
                              "cannot match it to an instance")
-        return {"gpu_model": None, "gpu_count": 0, "vcpus": int(vcpus)}
+        return {"gpu_model": None, "gpu_count": 0, "vcpus": vcpus, "nodes": nodes}
     model = normalize_gpu_name(hardware.get("gpu_name")) or normalize_gpu_name(hardware.get("gpu_model"))
     if not model:
         raise ValueError("run.json hardware reports GPUs but no gpu_name or gpu_model; "
                          "cannot match it to an instance")
-    return {"gpu_model": model, "gpu_count": gpu_count, "vcpus": hardware.get("vcpus")}
+    per_node = _positive_int(hardware.get("gpus_per_node")) or -(-total // nodes)
+    return {"gpu_model": model, "gpu_count": per_node, "vcpus": hardware.get("vcpus"), "nodes": nodes}
 
 
 def describe_hardware(match: dict[str, Any]) -> str:
+    nodes = match.get("nodes", 1)
+    on = f"{nodes} nodes × " if nodes > 1 else ""
     if match["gpu_count"] == 0:
-        return (f"{match['vcpus']} vCPUs, no GPU (CPU run priced on a {match['vcpus']}-vCPU instance, or on "
+        return (f"{on}{match['vcpus']} vCPUs, no GPU (CPU run priced on a {match['vcpus']}-vCPU instance, or on "
                 f"the provider's smallest CPU instance with more vCPUs where none has exactly {match['vcpus']})")
-    return f"{match['gpu_count']} x {match['gpu_model']}"
+    return f"{on}{match['gpu_count']} x {match['gpu_model']}"
 
 
 def find_offer(snapshot: Snapshot, match: dict[str, Any], provider: str, market: str) -> Offer | None:
-    """GPU runs: exact GPU model and count. CPU runs: exactly the run's vCPUs; where the provider sells
-    no such size, the smallest CPU instance that holds the run (fewer vCPUs never holds it), since that
-    is the machine one would have to rent there."""
+    """GPU runs: exact GPU model and per-node count. CPU runs: exactly the run's vCPUs; where the
+    provider sells no such size, the smallest CPU instance that holds the run (fewer vCPUs never
+    holds it), since that is the machine one would have to rent there."""
     if match["gpu_count"] == 0:
         hits = snapshot.find(provider=provider, market=market, gpu_count=0, vcpus=match["vcpus"])
         if not hits:
@@ -77,6 +94,7 @@ def find_offer(snapshot: Snapshot, match: dict[str, Any], provider: str, market:
 ABSENT_MARKETS = {
     ("paperspace", "spot"): "Paperspace publishes no spot prices (SpotPrice is blank throughout "
                             "SkyPilot's Paperspace catalog)",
+    ("lambda", "spot"): "Lambda sells no spot market (SpotPrice is blank throughout SkyPilot's Lambda catalog)",
 }
 
 
@@ -99,33 +117,94 @@ def unmatched_reason(snapshot: Snapshot, match: dict[str, Any], provider: str, m
     return f"{provider} sells no {match['gpu_model']} {market} instance in snapshot {snapshot.id}"
 
 
-def cost_row(offer: Offer, time_to_target_s: float | None, session_s: float | None) -> dict[str, Any]:
+def _seconds(value: Any) -> float | None:
+    """A finite, non-negative number of seconds, else None (NaN and Infinity in a record are not times)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    return float(value) if ok else None
+
+
+def _session_of(segment: dict) -> float | None:
+    return _seconds(segment.get("session_s"))
+
+
+def billed_sessions(run: dict[str, Any]) -> tuple[list[float], list[str]]:
+    """(session seconds of each segment, notes). A segment that ended without closing its record
+    (killed -9, machine lost) has no session length: the billed cost is then a lower bound, and
+    the notes say so. Records written before segments kept their own session length are billed
+    as one session of `outcome.session_s`."""
+    segments = [s for s in run.get("segments") or [] if isinstance(s, dict)]
+    known = [x for x in (_session_of(s) for s in segments) if x is not None]
+    unclosed = [str(s.get("segment", "?")) for s in segments if _session_of(s) is None and s.get("ended_at") is None]
+    lower_bound = (f"segment(s) {', '.join(unclosed)} ended without a record (killed, or still running): "
+                   "their session time is missing, so the billed cost is a lower bound")
+    if segments and len(known) == len(segments):
+        return known, []
+    if known and len(known) + len(unclosed) == len(segments):
+        return known, [lower_bound]
+    total = _seconds((run.get("outcome") or {}).get("session_s"))
+    if total is None:
+        return [], ["run.json has no usable outcome.session_s: no billed cost"]
+    notes = []
+    if len(segments) > 1:
+        notes.append(f"{len(segments)} segments but no per-segment session lengths recorded: billed as one "
+                     "session, so the minimum is counted once")
+    if unclosed and len(segments) > 1:
+        notes.append(lower_bound)
+    return [total], notes
+
+
+def cost_row(offer: Offer, time_to_target_s: float | None, sessions: tuple[list[float], list[str]],
+             nodes: int = 1) -> dict[str, Any]:
     rule = rule_for(offer.provider)
+    rate_total = offer.usd_per_hour * nodes
     row: dict[str, Any] = {
         "provider": offer.provider, "market": offer.market, "instance_type": offer.instance_type,
         "region": offer.region, "zone": offer.zone, "gpu_model": offer.gpu_model,
-        "gpu_count": offer.gpu_count, "vcpus": offer.vcpus,
-        "usd_per_hour": str(offer.usd_per_hour), "source": offer.source,
-        "fetched_at": offer.fetched_at.isoformat(),
+        "gpu_count": offer.gpu_count, "vcpus": offer.vcpus, "nodes": nodes,
+        "usd_per_hour": str(offer.usd_per_hour), "usd_per_hour_total": str(rate_total),
+        "source": offer.source, "fetched_at": offer.fetched_at.isoformat(),
         "benchmark_seconds": time_to_target_s, "benchmark_usd": None,
         "billed_seconds": None, "billed_usd": None,
         "billing_rule": rule.description if rule else None,
         "billing_source": rule.source if rule else None,
+        "billing_verified": bool(rule and rule.verified),
         "notes": [],
     }
     if time_to_target_s is None:
         row["notes"].append("target not reached: no benchmark cost")
     else:
-        row["benchmark_usd"] = str(usd_for_seconds(offer.usd_per_hour, time_to_target_s))
+        row["benchmark_usd"] = str(usd_for_seconds(rate_total, time_to_target_s))
+    seconds, session_notes = sessions
     if rule is None:
         row["notes"].append(f"no billing rule known for {offer.provider}: no billed cost")
-    elif session_s is None:
-        row["notes"].append("run.json has no outcome.session_s: no billed cost")
-    else:
-        billed = rule.billed_seconds(session_s)
+    elif seconds:
+        billed = rule.billed_seconds_for_segments(seconds)
         row["billed_seconds"] = billed
-        row["billed_usd"] = str(usd_for_seconds(offer.usd_per_hour, billed))
+        row["billed_usd"] = str(usd_for_seconds(rate_total, billed))
+    row["notes"].extend(session_notes)
+    if rule is not None and rule.caveat:
+        row["notes"].append(rule.caveat)
+    if nodes > 1:
+        row["notes"].append(f"{nodes} × {offer.instance_type}, one per node")
     return row
+
+
+def _cost_header(run: dict[str, Any], snapshot: Snapshot, match: dict[str, Any], max_age_days: float,
+                 now: datetime) -> dict[str, Any]:
+    stale = snapshot.stale(max_age_days, now)
+    cost: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION, "run_id": run.get("run_id"),
+        "snapshot_id": snapshot.id, "snapshot_fetched_at": _iso(snapshot.fetched_at),
+        "priced_at": _iso(now), "stale": stale, "max_age_days": max_age_days,
+        "hardware_match": describe_hardware(match), "nodes": match["nodes"],
+        "rows": [], "unmatched": [], "warnings": [],
+    }
+    if stale:
+        message = (f"price snapshot {snapshot.id} is {snapshot.age_days(now):.0f} days old "
+                   f"(limit {max_age_days:g}); run `repro prices update` for current prices")
+        cost["warnings"].append(message)
+        warnings.warn(message, StalePriceWarning, stacklevel=4)
+    return cost
 
 
 def cost_for_run(run: dict[str, Any], snapshot: Snapshot, *, max_age_days: float = DEFAULT_MAX_AGE_DAYS,
@@ -135,40 +214,24 @@ def cost_for_run(run: dict[str, Any], snapshot: Snapshot, *, max_age_days: float
     match = run_hardware(run.get("hardware") or {})
     outcome = run.get("outcome") or {}
     reached = outcome.get("reached", outcome.get("time_to_target_s") is not None)
-    time_to_target_s = outcome.get("time_to_target_s") if reached else None
-    session_s = outcome.get("session_s")
-    stale = snapshot.stale(max_age_days, now)
-    cost: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "run_id": run.get("run_id"),
-        "snapshot_id": snapshot.id,
-        "snapshot_fetched_at": _iso(snapshot.fetched_at),
-        "priced_at": _iso(now),
-        "stale": stale,
-        "max_age_days": max_age_days,
-        "hardware_match": describe_hardware(match),
-        "rows": [],
-        "unmatched": [],
-        "warnings": [],
-    }
-    if stale:
-        message = (f"price snapshot {snapshot.id} is {snapshot.age_days(now):.0f} days old "
-                   f"(limit {max_age_days:g}); run `repro prices update` for current prices")
-        cost["warnings"].append(message)
-        warnings.warn(message, StalePriceWarning, stacklevel=3)
-    providers = sorted(set(snapshot.providers()) | {"aws", "paperspace"})
-    for provider in providers:
+    time_to_target_s = _seconds(outcome.get("time_to_target_s")) if reached else None
+    sessions = billed_sessions(run)
+    cost = _cost_header(run, snapshot, match, max_age_days, now)
+    for provider in sorted(set(snapshot.providers()) | set(ALWAYS_LISTED)):
         for market in MARKETS:
             offer = find_offer(snapshot, match, provider, market)
             if offer is None:
                 cost["unmatched"].append({"provider": provider, "market": market,
                                           "reason": unmatched_reason(snapshot, match, provider, market)})
-            else:
-                row = cost_row(offer, time_to_target_s, session_s)
-                if match["gpu_count"] == 0 and offer.vcpus != match["vcpus"]:
-                    row["notes"].append(f"no {match['vcpus']}-vCPU {provider} instance: priced on the smallest "
-                                        f"that holds the run ({offer.vcpus} vCPUs)")
-                cost["rows"].append(row)
+                continue
+            row = cost_row(offer, time_to_target_s, sessions, match["nodes"])
+            if reached and time_to_target_s is None:
+                row["notes"] = ["run.json says the target was reached but records no usable time_to_target_s: "
+                                "no benchmark cost" if n.startswith("target not reached") else n for n in row["notes"]]
+            if match["gpu_count"] == 0 and offer.vcpus != match["vcpus"]:
+                row["notes"].append(f"no {match['vcpus']}-vCPU {provider} instance: priced on the smallest "
+                                    f"that holds the run ({offer.vcpus} vCPUs)")
+            cost["rows"].append(row)
     return cost
 
 
@@ -183,13 +246,15 @@ def price_run(run_dir: str | Path, snapshot: Snapshot | None = None, *,
     return cost
 
 
-def format_cost_lines(cost: dict[str, Any]) -> list[str]:
+def format_cost_lines(cost: dict) -> list[str]:
     """One human line per provider × market, priced rows first, then what could not be matched."""
     lines = []
     for row in cost.get("rows", []):
         rate = Decimal(row["usd_per_hour"])
-        where = row["region"] + (f"/{row['zone']}" if row.get("zone") else "")
-        parts = [f"{row['provider']:<10} {row['market']:<9} {row['instance_type']} ({where}) "
+        where = (row.get("region") or "") + (f"/{row['zone']}" if row.get("zone") else "")
+        nodes = row.get("nodes") or 1
+        instance = f"{nodes} x {row['instance_type']}" if nodes > 1 else row["instance_type"]
+        parts = [f"{row['provider']:<10} {row['market']:<9} {instance}{f' ({where})' if where else ''} "
                  f"{format_usd(rate, exact=True)}/h"]
         if row.get("benchmark_usd") is not None:
             parts.append(f"benchmark {format_usd(row['benchmark_usd'])} "

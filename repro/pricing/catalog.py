@@ -5,28 +5,34 @@ market (on-demand or spot), USD per hour as a Decimal, and where and when the nu
 A `Snapshot` is a set of offers taken together, stored as two files side by side:
 
     <id>.csv    one offer per row, columns `CSV_COLUMNS`, every row citing its source and date
-    <id>.json   {"schema_version", "id", "fetched_at", "description", "sources": [...]}
+    <id>.json   {"schema_version", "id", "fetched_at", "description", "sources": [...],
+                 "csv": {"file", "rows", "sha256"}}
 
-The package ships one snapshot (`SHIPPED_SNAPSHOT_ID`) so pricing works offline; `repro prices
-update` writes newer ones. `load_snapshot()` with no path honours `$REPRO_PRICE_SNAPSHOT`, then the
-shipped one. A missing or corrupt snapshot raises `PriceSnapshotError`, naming file and line.
+The sidecar holds the CSV's row count and sha256, so a truncated or edited table is an error, never
+a smaller price list. The package ships snapshots (`repro.pricing.locations`) so pricing works
+offline; `repro prices update` writes newer ones and makes the newest the default. A missing or
+corrupt snapshot raises `PriceSnapshotError`, naming file and line.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterable, Sequence
 
-SNAPSHOT_SCHEMA_VERSION = 1
-SNAPSHOT_DIR = Path(__file__).resolve().parent / "snapshots"
-SHIPPED_SNAPSHOT_ID = "shipped-2026-11-25"
-SNAPSHOT_ENV = "REPRO_PRICE_SNAPSHOT"
+from repro.pricing.locations import (  # noqa: F401 - re-exported: where snapshots live
+    SHIPPED_SNAPSHOT_ID, SNAPSHOT_DIR, SNAPSHOT_ENV, SnapshotLocationError, default_snapshot_path, resolve,
+    shipped_ids,
+)
+
+SNAPSHOT_SCHEMA_VERSION = 2
 DEFAULT_MAX_AGE_DAYS = 30
 MARKETS = ("on-demand", "spot")
 
@@ -118,6 +124,14 @@ class Snapshot:
         ]
         return sorted(hits, key=lambda o: (o.usd_per_hour, o.provider, o.instance_type))
 
+    def inventory(self) -> dict[str, list[int]]:
+        """What the snapshot offers at all: GPU model -> GPU counts per instance, and "CPU" -> vCPU sizes."""
+        found: dict[str, set[int]] = {}
+        for o in self.offers:
+            key, size = (o.gpu_model, o.gpu_count) if o.gpu_count else ("CPU", o.vcpus)
+            found.setdefault(key or "GPU", set()).add(size)
+        return {k: sorted(v) for k, v in sorted(found.items())}
+
 
 def _parse_date(text: str) -> date:
     return date.fromisoformat(text.strip()[:10])
@@ -160,17 +174,10 @@ def offer_from_row(row: dict[str, str], where: str) -> Offer:
         raise PriceSnapshotError(f"{where}: {exc}") from None
 
 
-def read_offers_csv(path: Path) -> list[Offer]:
+def read_offers_csv(path: Path, text: str | None = None) -> list[Offer]:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PriceSnapshotError(
-            f"{path}: price snapshot not found; run `repro prices update --out {path.parent}` "
-            f"or pass --snapshot with an existing file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PriceSnapshotError(f"{path}: cannot read price snapshot ({exc}); "
-                                 f"restore it or run `repro prices update`") from None
+    if text is None:
+        text = _read_csv_bytes(path).decode("utf-8")
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
     absent = [c for c in CSV_COLUMNS if c not in header and c not in ("zone", "note")]
@@ -188,42 +195,90 @@ def read_offers_csv(path: Path) -> list[Offer]:
     return offers
 
 
+def _read_csv_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise PriceSnapshotError(
+            f"{path}: price snapshot not found; pass --snapshot with an existing CSV or one of the shipped "
+            f"ids ({', '.join(shipped_ids())}), or run `repro prices update`") from None
+    except OSError as exc:
+        raise PriceSnapshotError(f"{path}: cannot read price snapshot ({exc}); "
+                                 f"restore it or run `repro prices update`") from None
+
+
 def _metadata_path(csv_path: Path) -> Path:
     return csv_path.with_suffix(".json")
 
 
-def load_snapshot(path: str | os.PathLike | None = None) -> Snapshot:
-    """Load a snapshot from its CSV (or its .json sidecar) path; None: $REPRO_PRICE_SNAPSHOT or shipped."""
-    if path is None:
-        path = os.environ.get(SNAPSHOT_ENV) or SNAPSHOT_DIR / f"{SHIPPED_SNAPSHOT_ID}.csv"
-    csv_path = Path(path)
-    if csv_path.suffix == ".json":
-        csv_path = csv_path.with_suffix(".csv")
-    meta_path = _metadata_path(csv_path)
+def _read_metadata(meta_path: Path) -> dict:
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PriceSnapshotError(
-            f"{meta_path}: snapshot metadata not found (expected beside {csv_path.name}); "
+            f"{meta_path}: snapshot metadata not found (expected beside {meta_path.with_suffix('.csv').name}); "
             f"run `repro prices update` to write a complete snapshot") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PriceSnapshotError(f"{meta_path}: cannot read snapshot metadata ({exc})") from None
     except json.JSONDecodeError as exc:
         raise PriceSnapshotError(
             f"{meta_path}:{exc.lineno}: snapshot metadata is not valid JSON ({exc.msg}); "
             f"restore the file or run `repro prices update`") from None
-    if not isinstance(meta, dict) or meta.get("schema_version") != SNAPSHOT_SCHEMA_VERSION:
+    version = meta.get("schema_version") if isinstance(meta, dict) else None
+    if version != SNAPSHOT_SCHEMA_VERSION:
         raise PriceSnapshotError(
-            f"{meta_path}: schema_version {meta.get('schema_version') if isinstance(meta, dict) else None!r}"
-            f" is not {SNAPSHOT_SCHEMA_VERSION}; this repro reads version {SNAPSHOT_SCHEMA_VERSION} snapshots")
-    for key in ("id", "fetched_at"):
+            f"{meta_path}: schema_version {version!r} is not {SNAPSHOT_SCHEMA_VERSION} (version 2 added the CSV's "
+            f"row count and sha256); run `repro prices update` for a current snapshot")
+    for key in ("id", "fetched_at", "csv"):
         if not meta.get(key):
             raise PriceSnapshotError(f"{meta_path}: metadata lacks {key!r}")
+    return meta
+
+
+def _count_rows(data: bytes) -> int | None:
+    try:
+        return max(0, sum(1 for _ in csv.reader(io.StringIO(data.decode("utf-8")))) - 1)
+    except (UnicodeDecodeError, csv.Error):
+        return None
+
+
+def _check_integrity(csv_path: Path, data: bytes, meta: dict, meta_path: Path) -> None:
+    """The CSV must be exactly the one the metadata describes: same sha256, same row count."""
+    expected = meta["csv"] if isinstance(meta["csv"], dict) else {}
+    digest = hashlib.sha256(data).hexdigest()
+    rows = _count_rows(data)
+    if expected.get("sha256") != digest or expected.get("rows") != rows:
+        raise PriceSnapshotError(
+            f"{csv_path}: holds {rows} offer rows (sha256 {digest[:12]}…) but {meta_path.name} records "
+            f"{expected.get('rows')!r} rows (sha256 {str(expected.get('sha256'))[:12]}…); the table was truncated "
+            f"or edited: restore both files or run `repro prices update`")
+
+
+def load_snapshot(path: str | os.PathLike | None = None) -> Snapshot:
+    """Load a snapshot from its CSV path, its .json sidecar or a shipped id; None: the default
+    (`repro.pricing.locations.default_snapshot_path`)."""
+    if path is None:
+        try:
+            csv_path = default_snapshot_path()[0]
+        except SnapshotLocationError as exc:
+            raise PriceSnapshotError(str(exc)) from None
+    else:
+        csv_path = resolve(path)
+    meta_path = _metadata_path(csv_path)
+    meta = _read_metadata(meta_path)
+    data = _read_csv_bytes(csv_path)
+    _check_integrity(csv_path, data, meta, meta_path)
     try:
         fetched_at = _parse_datetime(str(meta["fetched_at"]))
     except ValueError:
         raise PriceSnapshotError(
             f"{meta_path}: fetched_at {meta['fetched_at']!r} is not an ISO date-time") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PriceSnapshotError(f"{csv_path}: not UTF-8 text ({exc})") from None
     return Snapshot(
-        id=str(meta["id"]), fetched_at=fetched_at, offers=read_offers_csv(csv_path),
+        id=str(meta["id"]), fetched_at=fetched_at, offers=read_offers_csv(csv_path, text),
         path=csv_path, description=str(meta.get("description", "")),
         sources=[str(s) for s in meta.get("sources", [])],
     )
@@ -238,6 +293,7 @@ def snapshot_files_text(snapshot: Snapshot) -> tuple[str, str]:
                                                         o.gpu_count, o.vcpus, o.instance_type,
                                                         o.region, o.zone or "")):
         writer.writerow(offer.to_row())
+    csv_text = buffer.getvalue()
     meta = {
         "schema_version": SNAPSHOT_SCHEMA_VERSION,
         "id": snapshot.id,
@@ -245,15 +301,20 @@ def snapshot_files_text(snapshot: Snapshot) -> tuple[str, str]:
         "description": snapshot.description,
         "sources": sorted(set(snapshot.sources) | {o.source for o in snapshot.offers}),
         "offers": len(snapshot.offers),
+        "csv": {"file": f"{snapshot.id}.csv", "rows": len(snapshot.offers),
+                "sha256": hashlib.sha256(csv_text.encode("utf-8")).hexdigest()},
     }
-    return buffer.getvalue(), json.dumps(meta, indent=2) + "\n"
+    return csv_text, json.dumps(meta, indent=2) + "\n"
 
 
 def write_snapshot(snapshot: Snapshot, out_dir: str | os.PathLike) -> Path:
-    """Write `<id>.csv` and `<id>.json` atomically (CSV first, so the sidecar never points at
-    a half-written table); returns the CSV path."""
+    """Write `<id>.csv` and `<id>.json` atomically; returns the CSV path. Each file is replaced whole,
+    and a crash between the two leaves a pair whose row count or sha256 disagree, which loading
+    refuses, never a silently shorter table."""
     from repro.harness.store import atomic_write_text
 
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", snapshot.id):
+        raise PriceSnapshotError(f"snapshot id {snapshot.id!r} must be letters, digits, '.', '_' or '-'")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     csv_text, meta_text = snapshot_files_text(snapshot)
@@ -279,3 +340,4 @@ def offers_summary(offers: Sequence[Offer]) -> str:
     for o in offers:
         counts[(o.provider, o.market)] = counts.get((o.provider, o.market), 0) + 1
     return ", ".join(f"{p} {m}: {n}" for (p, m), n in sorted(counts.items()))
+

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from repro.pricing.billing import StalePriceWarning, format_cost_lines, price_run
-from repro.pricing.catalog import Offer, Snapshot, load_snapshot
+from repro.pricing.catalog import SHIPPED_SNAPSHOT_ID, Offer, Snapshot, load_snapshot
+from repro.pricing.reprice import price_seconds
 from repro.pricing.money import format_usd
 from repro.pricing.rules import RULES, BillingRule, usd_for_seconds
 
@@ -87,7 +88,7 @@ def test_cpu_run_priced_on_matching_vcpus(tmp_path):
     assert od["billed_seconds"] == 60 and od["billed_usd"] == "0.001417"
     assert od["benchmark_usd"] == "0.000099"
     assert rows[("aws", "spot")]["benchmark_usd"] == "0.000038"
-    assert cost["snapshot_id"] == "shipped-2026-11-25" and cost["stale"] is False
+    assert cost["snapshot_id"] == SHIPPED_SNAPSHOT_ID and cost["stale"] is False
     # Paperspace sells no 2-vCPU machine: the smallest that holds the run (C5, 4 vCPUs), said so
     ps = rows[("paperspace", "on-demand")]
     assert ps["instance_type"] == "C5" and ps["vcpus"] == 4 and ps["usd_per_hour"] == "0.08"
@@ -163,5 +164,92 @@ def test_cheapest_matching_offer_per_market(tmp_path):
 def test_format_lines_one_per_provider_market(tmp_path):
     cost = price_run(write_run(tmp_path, CPU2), load_snapshot(), now=NOW)
     lines = format_cost_lines(cost)
-    assert len(lines) == 4
+    assert len(lines) == 2 * len(load_snapshot().providers())   # every provider, both markets
     assert lines[0].startswith("aws") and "billed $0.0014 (60 s billed" in lines[0]
+
+
+def test_one_gpu_run_on_an_eight_gpu_host_is_priced_as_one_gpu(tmp_path):
+    hw = {**V100x8, "gpu_count": 1, "gpus_per_node": 1, "nodes": 1, "gpus_visible": 8}
+    rows = rows_by(price_run(write_run(tmp_path, hw, ttt=3600.0, session=3600.0), load_snapshot(), now=NOW))
+    od = rows[("aws", "on-demand")]
+    assert (od["instance_type"], od["usd_per_hour"], od["nodes"]) == ("p3.2xlarge", "3.06", 1)
+    assert od["benchmark_usd"] == "3.060000"
+
+
+def test_two_nodes_of_eight_gpus_are_two_p3_16xlarge(tmp_path):
+    hw = {**V100x8, "gpu_count": 16, "gpus_per_node": 8, "nodes": 2, "world_size": 16}
+    cost = price_run(write_run(tmp_path, hw, ttt=3600.0, session=3600.0), load_snapshot(), now=NOW)
+    assert cost["hardware_match"] == "2 nodes × 8 x V100" and cost["nodes"] == 2
+    od = rows_by(cost)[("aws", "on-demand")]
+    assert (od["instance_type"], od["nodes"], od["usd_per_hour"], od["usd_per_hour_total"]) == (
+        "p3.16xlarge", 2, "24.48", "48.96")
+    assert od["benchmark_usd"] == "48.960000" and od["billed_usd"] == "48.960000"
+    assert any("2 × p3.16xlarge, one per node" in n for n in od["notes"])
+    assert "2 x p3.16xlarge" in format_cost_lines(cost)[0]
+    # the library entry point the leaderboard and estimates use says the same
+    again = price_seconds({"gpu_model": "V100", "gpu_count": 16}, 3600.0, load_snapshot(), nodes=2, now=NOW)
+    assert rows_by(again)[("aws", "on-demand")]["benchmark_usd"] == "48.960000"
+
+
+def resumed_run(tmp_path, segments, session_total=None):
+    run_dir = write_run(tmp_path, V100x8, ttt=900.0, session=session_total)
+    doc = json.loads((run_dir / "run.json").read_text())
+    doc["segments"] = segments
+    (run_dir / "run.json").write_text(json.dumps(doc))
+    return run_dir
+
+
+def test_each_resumed_segment_is_billed_with_its_own_minimum(tmp_path):
+    segments = [{"segment": 1, "ended_at": "x", "session_s": 30.0, "lost_s": 12.0},
+                {"segment": 2, "ended_at": "y", "session_s": 1000.0, "lost_s": 0.0}]
+    cost = price_run(resumed_run(tmp_path, segments, session_total=1030.0), load_snapshot(), now=NOW)
+    aws = rows_by(cost)[("aws", "spot")]
+    assert aws["billed_seconds"] == 60 + 1000                   # the 30 s segment pays AWS's 60 s minimum
+    lam = rows_by(cost)[("lambda", "on-demand")]
+    assert lam["billed_seconds"] == 60 + 1020                   # whole minutes, per segment
+    assert aws["benchmark_seconds"] == 900.0                    # lost work is billed, not benchmarked
+
+
+def test_killed_segment_makes_the_billed_cost_a_lower_bound(tmp_path):
+    segments = [{"segment": 1, "ended_at": None, "session_s": None},
+                {"segment": 2, "ended_at": "y", "session_s": 500.0}]
+    cost = price_run(resumed_run(tmp_path, segments, session_total=500.0), load_snapshot(), now=NOW)
+    row = rows_by(cost)[("aws", "on-demand")]
+    assert row["billed_seconds"] == 500
+    assert any("segment(s) 1 ended without a record" in n and "lower bound" in n for n in row["notes"])
+
+
+def test_old_records_without_segment_sessions_are_billed_once_and_say_so(tmp_path):
+    segments = [{"segment": 1, "ended_at": "x"}, {"segment": 2, "ended_at": "y"}]
+    cost = price_run(resumed_run(tmp_path, segments, session_total=400.0), load_snapshot(), now=NOW)
+    row = rows_by(cost)[("aws", "on-demand")]
+    assert row["billed_seconds"] == 400 and any("billed as one session" in n for n in row["notes"])
+
+
+def test_nan_and_infinity_in_a_record_are_no_time_never_a_price(tmp_path):
+    run_dir = write_run(tmp_path, CPU2, ttt=float("nan"), session=float("inf"))
+    cost = price_run(run_dir, load_snapshot(), now=NOW)
+    row = rows_by(cost)[("aws", "on-demand")]
+    assert row["benchmark_usd"] is None and row["billed_usd"] is None
+    assert any("no usable outcome.session_s" in n for n in row["notes"])
+    assert any("records no usable time_to_target_s" in n for n in row["notes"])
+    json.loads((run_dir / "cost.json").read_text())          # still strict JSON
+
+
+def test_unverified_billing_rules_are_marked_on_every_cost_they_touch(tmp_path):
+    cost = price_run(write_run(tmp_path, {**V100x8, "gpu_count": 1}, ttt=404.08, session=404.08),
+                     load_snapshot(), now=NOW)
+    for row in cost["rows"]:
+        unverified = row["provider"] == "paperspace"
+        assert row["billing_verified"] is (not unverified)
+        assert any("billing rule unverified" in n for n in row["notes"]) is unverified
+        assert row["billing_source"].startswith("https://")
+    ps = rows_by(cost)[("paperspace", "on-demand")]
+    assert format_usd(ps["benchmark_usd"]) == "$0.26"           # the seed's Paperspace figure, today's rate
+
+
+def test_rules_have_sources_and_dates():
+    for name, rule in RULES.items():
+        assert rule.source.startswith("https://") and rule.read_on.isoformat() == "2026-11-29", name
+    assert RULES["lambda"].billed_seconds(61) == 120 and RULES["lambda"].billed_seconds(1) == 60
+    assert RULES["paperspace"].verified is False and RULES["paperspace"].caveat

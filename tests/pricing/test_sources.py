@@ -21,7 +21,17 @@ OFFER_PATH = "/offers/v1.0/aws/AmazonEC2/20261120182104/us-east-1/index.json"
 
 @pytest.fixture(autouse=True)
 def no_retries(monkeypatch):
-    monkeypatch.setattr(http, "_SESSION", http.make_session(retries=0))
+    monkeypatch.setattr(http, "DEFAULT_RETRIES", 0)
+
+
+def serve_price_list(httpserver, prefix=""):
+    """The AWS Price List as AWS serves it: service index -> region index -> region offer file."""
+    httpserver.expect_request(f"{prefix}/offers/v1.0/aws/index.json").respond_with_data(
+        (FIX / "aws_offers_index.json").read_bytes(), content_type="application/json")
+    httpserver.expect_request(f"{prefix}/offers/v1.0/aws/AmazonEC2/current/region_index.json").respond_with_data(
+        (FIX / "aws_region_index.json").read_bytes(), content_type="application/json")
+    httpserver.expect_request(f"{prefix}{OFFER_PATH}").respond_with_data(
+        (FIX / "aws_offer_us-east-1.json").read_bytes(), content_type="application/json")
 
 
 def by_key(offers):
@@ -42,13 +52,12 @@ def test_float_prices_keep_their_decimal_digits():
     assert parse_price("$24.48", "x", Skips("t")) == Decimal("24.48")
 
 
-def test_aws_price_list_region_index_then_offer_file(httpserver):
-    httpserver.expect_request("/offers/v1.0/aws/AmazonEC2/current/region_index.json").respond_with_data(
-        (FIX / "aws_region_index.json").read_bytes(), content_type="application/json")
-    httpserver.expect_request(OFFER_PATH).respond_with_data(
-        (FIX / "aws_offer_us-east-1.json").read_bytes(), content_type="application/json")
+@pytest.mark.parametrize("prefix", ["", "/mirror/aws-pricing"])
+def test_aws_price_list_service_index_region_index_offer_file(httpserver, prefix):
+    serve_price_list(httpserver, prefix)   # a mirror in a sub-folder resolves AWS's "/offers/..." links under it
     with pytest.warns(PriceSkipped, match="m5.large"):
-        offers = aws_ondemand.fetch(("us-east-1",), base_url=httpserver.url_for("/"), quiet=True, today=TODAY)
+        offers = aws_ondemand.fetch(("us-east-1",), base_url=httpserver.url_for(prefix or "/"), quiet=True,
+                                    today=TODAY)
     found = by_key(offers)
     # Linux / shared / no software / used only: Windows, dedicated, reserved capacity, SQL are filtered
     assert set(found) == {("aws", "p3.16xlarge", "on-demand", "us-east-1"),
@@ -57,16 +66,21 @@ def test_aws_price_list_region_index_then_offer_file(httpserver):
     p3 = found[("aws", "p3.16xlarge", "on-demand", "us-east-1")]
     assert (p3.usd_per_hour, p3.gpu_model, p3.gpu_count, p3.vcpus, p3.memory_gib) == (
         Decimal("24.48"), "V100", 8, 64, Decimal(488))
-    assert p3.source == httpserver.url_for(OFFER_PATH) and p3.fetched_at == TODAY
+    assert p3.source == httpserver.url_for(prefix + OFFER_PATH) and p3.fetched_at == TODAY
     c5 = found[("aws", "c5.large", "on-demand", "us-east-1")]
     assert c5.gpu_model is None and c5.gpu_count == 0 and c5.usd_per_hour == Decimal("0.085")
 
 
 def test_aws_unknown_region_is_a_clear_error(httpserver):
-    httpserver.expect_request("/offers/v1.0/aws/AmazonEC2/current/region_index.json").respond_with_data(
-        (FIX / "aws_region_index.json").read_bytes())
+    serve_price_list(httpserver)
     with pytest.raises(http.SourceError, match="region 'mars-1' not listed"):
         aws_ondemand.fetch(("mars-1",), base_url=httpserver.url_for("/"), quiet=True)
+
+
+def test_aws_url_that_is_not_a_price_list_root_says_so(httpserver):
+    httpserver.expect_request("/offers/v1.0/aws/index.json").respond_with_json({"offers": {"AmazonS3": {}}})
+    with pytest.raises(http.SourceError, match="currentRegionIndexUrl; is --aws-url the Price List root"):
+        aws_ondemand.fetch(("us-east-1",), base_url=httpserver.url_for("/"), quiet=True)
 
 
 def test_aws_malformed_offer_file_names_file_and_line(tmp_path):
@@ -80,27 +94,58 @@ def test_aws_malformed_offer_file_names_file_and_line(tmp_path):
         aws_ondemand.parse_offer_file(bad, source="x", fetched_on=TODAY)
 
 
-def test_aws_spot_public_feed(httpserver, monkeypatch):
-    httpserver.expect_request("/spot.js").respond_with_data((FIX / "aws_spot.js").read_text(),
-                                                            content_type="text/javascript")
-    monkeypatch.setattr(aws_spot, "have_credentials", lambda: False)  # keyless: the feed is the fallback
+@pytest.mark.parametrize("fixture, path, p3_price", [("aws_spot.json", "/spot.json", "2.448"),
+                                                    ("aws_spot.js", "/spot.js", "7.344")])
+def test_aws_spot_feed_plain_json_and_jsonp(httpserver, monkeypatch, fixture, path, p3_price):
+    httpserver.expect_request(path).respond_with_data((FIX / fixture).read_text(), content_type="application/javascript")
+    monkeypatch.setattr(aws_spot, "have_credentials", lambda: False)  # keyless: the public feed
     hardware = aws_spot.hardware_from(load_snapshot().offers)
+    said = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        offers = aws_spot.fetch(hardware=hardware, regions=("us-east-1",), feed_url=httpserver.url_for("/spot.js"),
-                                today=TODAY)
+        offers = aws_spot.fetch(hardware=hardware, regions=("us-east-1",), feed_urls=(httpserver.url_for(path),),
+                                today=TODAY, log=said.append)
     found = by_key(offers)
     assert set(found) == {("aws", "c5.large", "spot", "us-east-1"), ("aws", "p3.16xlarge", "spot", "us-east-1")}
     p3 = found[("aws", "p3.16xlarge", "spot", "us-east-1")]
-    assert (p3.usd_per_hour, p3.gpu_model, p3.gpu_count) == (Decimal("7.344"), "V100", 8)
+    assert (p3.usd_per_hour, p3.gpu_model, p3.gpu_count) == (Decimal(p3_price), "V100", 8)
     messages = " ".join(str(w.message) for w in caught)
     assert "p3.2xlarge" in messages and "N/A" in messages  # skipped price, said so
     assert "t2.nano" in messages                           # no hardware record: skipped, not guessed
+    assert "keyless public spot feed" in said[0]
+
+
+def test_aws_spot_falls_back_to_the_jsonp_feed_and_says_it_is_frozen(httpserver, monkeypatch):
+    httpserver.expect_request("/spot.json").respond_with_data("gone", status=404)
+    httpserver.expect_request("/spot.js").respond_with_data((FIX / "aws_spot.js").read_text())
+    monkeypatch.setattr(aws_spot, "SPOT_JS_URL", httpserver.url_for("/spot.js"))
+    hardware = aws_spot.hardware_from(load_snapshot().offers)
+    with pytest.warns(UserWarning, match=r"spot\.json: HTTP 404.*used .*spot\.js instead"):
+        offers = aws_spot.fetch_feed(hardware=hardware, urls=(httpserver.url_for("/spot.json"),
+                                                              httpserver.url_for("/spot.js")), today=TODAY)
+    assert {o.instance_type for o in offers} == {"c5.large", "p3.16xlarge"}
+    assert all("frozen since 2024-05-13" in o.note for o in offers)
 
 
 def test_aws_spot_feed_rejects_other_formats():
-    with pytest.raises(http.SourceError, match="JSONP"):
-        aws_spot.parse_spot_js("<html>", hardware={}, regions=None, source="s", today=TODAY)
+    with pytest.raises(http.SourceError, match="neither the plain-JSON spot feed nor the JSONP"):
+        aws_spot.parse_feed("<html>", hardware={}, regions=None, source="s", today=TODAY)
+    with pytest.raises(http.SourceError, match="without config.regions"):
+        aws_spot.parse_feed('{"vers": 1}', hardware={}, regions=None, source="s", today=TODAY)
+
+
+def test_without_boto3_the_spot_source_uses_the_feed_and_never_raises_import_error(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_boto3(name, *args, **kwargs):
+        if name == "boto3" or name.startswith("botocore"):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_boto3)
+    assert aws_spot.boto3_available() is False and aws_spot.have_credentials() is False
 
 
 def test_aws_spot_boto3_with_stubber():
@@ -131,13 +176,16 @@ def test_aws_spot_boto3_with_stubber():
     assert "DescribeSpotPriceHistory" in offers[0].source
 
 
-def test_azure_retail_prices_paged(httpserver):
-    page2_url = httpserver.url_for("/api/retail/prices/page2")
+@pytest.mark.parametrize("link", ["absolute", "relative-path", "relative-query"])
+def test_azure_retail_prices_paged_with_absolute_or_relative_links(httpserver, link):
+    page2 = {"absolute": httpserver.url_for("/api/retail/prices/page2"),
+             "relative-path": "/api/retail/prices/page2", "relative-query": "?$skip=100"}[link]
     page1 = json.loads((FIX / "azure_page1.json").read_text())
-    page1["NextPageLink"] = page2_url
+    page1["NextPageLink"] = page2
+    second = json.loads((FIX / "azure_page2.json").read_text())
+    httpserver.expect_request("/api/retail/prices", query_string={"$skip": "100"}).respond_with_json(second)
+    httpserver.expect_request("/api/retail/prices/page2").respond_with_json(second)
     httpserver.expect_request("/api/retail/prices").respond_with_json(page1)
-    httpserver.expect_request("/api/retail/prices/page2").respond_with_json(
-        json.loads((FIX / "azure_page2.json").read_text()))
     with pytest.warns(PriceSkipped, match="D2s v5 Spot"):
         offers = azure.fetch(("eastus",), base_url=httpserver.url_for("/api/retail/prices"), today=TODAY)
     found = {(o.instance_type, o.market): o for o in offers}
@@ -148,6 +196,14 @@ def test_azure_retail_prices_paged(httpserver):
     assert found[("Standard_NC24s_v3", "spot")].usd_per_hour == Decimal("2.448")
     first = httpserver.log[0][0]
     assert "armRegionName eq 'eastus'" in first.args["$filter"]
+
+
+def test_azure_next_link_loop_is_an_error(httpserver):
+    page = json.loads((FIX / "azure_page2.json").read_text())
+    page["NextPageLink"] = "/api/retail/prices?x=1"
+    httpserver.expect_request("/api/retail/prices").respond_with_json(page)
+    with pytest.raises(http.SourceError, match="repeats a page already read"):
+        azure._pages(httpserver.url_for("/api/retail/prices") + "?x=1", http.DEFAULT_TIMEOUT_S)
 
 
 def test_skypilot_catalog_from_url_and_path(httpserver):
@@ -199,6 +255,14 @@ def test_timeout_becomes_source_unavailable(httpserver):
     httpserver.expect_request("/slow").respond_with_handler(lambda request: time.sleep(1.5) or None)
     with pytest.raises(http.SourceUnavailable, match="no answer"):
         http.get_json(httpserver.url_for("/slow"), timeout=(0.5, 0.3))
+
+
+def test_messages_never_show_credentials_or_query_strings(httpserver):
+    httpserver.expect_request("/gone").respond_with_data("nope", status=404)
+    url = httpserver.url_for("/gone").replace("http://", "http://user:hunter2@") + "?token=s3cr3t"
+    with pytest.raises(http.SourceError) as caught:
+        http.get(url)
+    assert "hunter2" not in str(caught.value) and "s3cr3t" not in str(caught.value) and "/gone" in str(caught.value)
 
 
 def test_http_error_status(httpserver):

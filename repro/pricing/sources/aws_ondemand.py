@@ -1,7 +1,8 @@
 """AWS on-demand prices from the public Price List bulk API (no credentials needed).
 
 Format (https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/using-the-aws-price-list-bulk-api.html):
-the region index `/offers/v1.0/aws/AmazonEC2/current/region_index.json` maps each region code to
+the Price List root holds the service index `offers/v1.0/aws/index.json`, whose
+`offers.AmazonEC2.currentRegionIndexUrl` names the region index; that maps each region code to
 `currentVersionUrl`, a region offer file of several hundred MB:
 
     {"formatVersion": "v1.0", "publicationDate": "...",
@@ -20,7 +21,8 @@ import re
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from urllib.parse import urljoin
+from typing import BinaryIO
+from urllib.parse import urljoin, urlsplit
 
 from tqdm import tqdm
 
@@ -28,9 +30,11 @@ from repro.pricing.catalog import Offer
 from repro.pricing.sources import http
 from repro.pricing.sources.common import Skips, parse_price
 from repro.pricing.sources.streamjson import kvitems
+from repro.pricing.urls import public_url
 
-BASE_URL = "https://pricing.us-east-1.amazonaws.com"
-REGION_INDEX_PATH = "/offers/v1.0/aws/AmazonEC2/current/region_index.json"
+BASE_URL = "https://pricing.us-east-1.amazonaws.com/"
+OFFERS_INDEX_PATH = "offers/v1.0/aws/index.json"
+SERVICE = "AmazonEC2"
 
 # What a Linux on-demand run is billed at: shared tenancy, no licensed software, a used (running)
 # instance rather than a capacity reservation.
@@ -69,12 +73,13 @@ def _keep(product: dict) -> bool:
     return attrs.get("marketoption", "OnDemand") == "OnDemand"
 
 
-def parse_offer_file(path: Path, *, source: str, fetched_on: date, region: str | None = None,
-                     quiet: bool = True) -> list[Offer]:
-    """Offers from one AWS region offer file on disk, streamed."""
+def parse_offer_file(path: Path | BinaryIO, *, source: str, fetched_on: date, region: str | None = None,
+                     quiet: bool = True, name: str | None = None) -> list[Offer]:
+    """Offers from one AWS region offer file (a path or a seekable binary file), streamed."""
+    name = name or (Path(path).name if isinstance(path, (str, Path)) else "AWS offer file")
     hardware: dict[str, tuple] = {}
     with tqdm(desc="AWS products", unit=" sku", disable=quiet, leave=False) as bar:
-        for sku, product in kvitems(path, "products"):
+        for sku, product in kvitems(path, "products", name):
             bar.update()
             if not isinstance(product, dict) or not _keep(product):
                 continue
@@ -86,10 +91,10 @@ def parse_offer_file(path: Path, *, source: str, fetched_on: date, region: str |
                 continue
             hardware[sku] = (instance, attrs.get("regionCode") or region or "", int(vcpus),
                              _number(attrs.get("memory")), int(gpus))
-    skips = Skips(f"AWS offer file {path.name}")
+    skips = Skips(f"AWS offer file {name}")
     offers: list[Offer] = []
     with tqdm(desc="AWS on-demand terms", unit=" sku", disable=quiet, leave=False) as bar:
-        for sku, terms in kvitems(path, "terms.OnDemand"):
+        for sku, terms in kvitems(path, "terms.OnDemand", name):
             bar.update()
             if sku not in hardware or not isinstance(terms, dict):
                 continue
@@ -111,22 +116,47 @@ def parse_offer_file(path: Path, *, source: str, fetched_on: date, region: str |
     return offers
 
 
+def _under_root(root: str, here: str, href: str) -> str:
+    """Resolve an index link: absolute URLs as they are, "/offers/..." under the Price List root
+    (so a mirror in a sub-folder works), anything else relative to the document that named it."""
+    if urlsplit(href).scheme:
+        return href
+    if href.startswith("/"):
+        return urljoin(root, href.lstrip("/"))
+    return urljoin(here, href)
+
+
+def region_index_url(root: str, timeout=http.DEFAULT_TIMEOUT_S) -> str:
+    """The AmazonEC2 region index named by the Price List's service index."""
+    index_url = urljoin(root, OFFERS_INDEX_PATH)
+    index = http.get_json(index_url, timeout=timeout)
+    offers = index.get("offers") if isinstance(index, dict) else None
+    entry = offers.get(SERVICE) if isinstance(offers, dict) else None
+    href = entry.get("currentRegionIndexUrl") if isinstance(entry, dict) else None
+    if not isinstance(href, str) or not href:
+        raise http.SourceError(f"{public_url(index_url)}: no offers.{SERVICE}.currentRegionIndexUrl; is "
+                               f"--aws-url the Price List root (the folder that holds {OFFERS_INDEX_PATH})?")
+    return _under_root(root, index_url, href)
+
+
 def fetch(regions: tuple[str, ...] = ("us-east-1",), *, base_url: str = BASE_URL, quiet: bool = False,
           today: date | None = None, timeout: float | tuple[float, float] = http.DEFAULT_TIMEOUT_S) -> list[Offer]:
-    """On-demand offers for `regions`: region index -> each region's current offer file."""
+    """On-demand offers for `regions`: service index -> region index -> each region's offer file."""
     today = today or datetime.now(timezone.utc).date()
-    index_url = urljoin(base_url, REGION_INDEX_PATH)
+    root = base_url if base_url.endswith("/") else base_url + "/"
+    index_url = region_index_url(root, timeout)
     index = http.get_json(index_url, timeout=timeout)
     known = (index or {}).get("regions") if isinstance(index, dict) else None
     if not isinstance(known, dict):
-        raise http.SourceError(f"{index_url}: no 'regions' object; is this an AWS region index?")
+        raise http.SourceError(f"{public_url(index_url)}: no 'regions' object; is this an AWS region index?")
     offers: list[Offer] = []
     for region in regions:
         entry = known.get(region)
-        if not entry or not entry.get("currentVersionUrl"):
-            raise http.SourceError(f"{index_url}: region {region!r} not listed "
+        if not isinstance(entry, dict) or not entry.get("currentVersionUrl"):
+            raise http.SourceError(f"{public_url(index_url)}: region {region!r} not listed "
                                    f"(known: {', '.join(sorted(known)[:8])}, ...); check --region")
-        url = urljoin(base_url, entry["currentVersionUrl"])
-        with http.fetched_file(url, quiet=quiet, desc=f"AWS {region}", timeout=timeout) as path:
-            offers.extend(parse_offer_file(path, source=url, fetched_on=today, region=region, quiet=quiet))
+        url = _under_root(root, index_url, entry["currentVersionUrl"])
+        with http.fetched_file(url, quiet=quiet, desc=f"AWS {region}", timeout=timeout) as fh:
+            offers.extend(parse_offer_file(fh, source=public_url(url), fetched_on=today, region=region,
+                                           quiet=quiet, name=public_url(url)))
     return offers

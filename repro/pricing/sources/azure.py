@@ -8,7 +8,9 @@ Format (https://learn.microsoft.com/en-us/rest/api/cost-management/retail-prices
       "productName": "Virtual Machines NCSv3 Series", "type": "Consumption", ...}],
      "NextPageLink": "https://prices.azure.com/api/retail/prices?...&$skip=100", "Count": 100}
 
-and pages through `NextPageLink` until it is null. Spot SKUs are the ones whose skuName ends in
+and pages through `NextPageLink` until it is null. The link is absolute in the API's answers and
+relative in some proxies' (`/api/retail/prices?...&$skip=100`, `?$skip=100`): both are resolved
+against the page that gave it, and a link seen twice is an error rather than a loop. Spot SKUs are the ones whose skuName ends in
 "Spot"; Windows and Low Priority meters are left out. The API gives no hardware, so only the sizes
 in `AZURE_SIZES` (from the Azure VM size pages) are priced.
 """
@@ -16,11 +18,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
 from repro.pricing.catalog import Offer
 from repro.pricing.sources import http
 from repro.pricing.sources.common import Skips, parse_price
+from repro.pricing.urls import public_url
 
 BASE_URL = "https://prices.azure.com/api/retail/prices"
 SIZES_SOURCE = "https://learn.microsoft.com/en-us/azure/virtual-machines/sizes/overview"
@@ -71,22 +74,35 @@ def offers_from_items(items: list[dict], *, source: str, today: date, skips: Ski
     return offers
 
 
+def _pages(first_url: str, timeout) -> list[dict]:
+    pages, seen, url = [], set(), first_url
+    while url:
+        if url in seen:
+            raise http.SourceError(f"{public_url(url)}: NextPageLink repeats a page already read; the API is looping")
+        if len(seen) >= MAX_PAGES:
+            raise http.SourceError(f"{public_url(first_url)}: more than {MAX_PAGES} pages; narrow the filter")
+        seen.add(url)
+        body = http.get_json(url, timeout=timeout)
+        if not isinstance(body, dict) or not isinstance(body.get("Items"), list):
+            raise http.SourceError(f"{public_url(url)}: no 'Items' list; is this the Azure Retail Prices API?")
+        pages.append(body)
+        link = body.get("NextPageLink")
+        if link is not None and not isinstance(link, str):
+            raise http.SourceError(f"{public_url(url)}: NextPageLink is {type(link).__name__}, not a URL")
+        url = urljoin(url, link) if link else None
+    return pages
+
+
 def fetch(regions: tuple[str, ...] = ("eastus",), *, base_url: str = BASE_URL, today: date | None = None,
           timeout=http.DEFAULT_TIMEOUT_S, quiet: bool = True) -> list[Offer]:
     today = today or datetime.now(timezone.utc).date()
     offers: list[Offer] = []
     skips = Skips("Azure Retail Prices API")
+    source = public_url(base_url)
     for region in regions:
-        url: str | None = f"{base_url}?{urlencode({'$filter': default_filter(region)})}"
-        for page in range(MAX_PAGES):
-            if not url:
-                break
-            body = http.get_json(url, timeout=timeout)
-            if not isinstance(body, dict) or not isinstance(body.get("Items"), list):
-                raise http.SourceError(f"{url}: no 'Items' list; is this the Azure Retail Prices API?")
-            offers.extend(offers_from_items(body["Items"], source=base_url, today=today, skips=skips))
-            url = body.get("NextPageLink")
-        else:
-            raise http.SourceError(f"{base_url}: more than {MAX_PAGES} pages for {region}; narrow the filter")
+        joiner = "&" if "?" in base_url else "?"
+        first = f"{base_url}{joiner}{urlencode({'$filter': default_filter(region)})}"
+        for body in _pages(first, timeout):
+            offers.extend(offers_from_items(body["Items"], source=source, today=today, skips=skips))
     skips.report()
     return offers

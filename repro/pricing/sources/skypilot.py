@@ -5,19 +5,28 @@
 
 `Price` is on-demand per region (repeated per zone); `SpotPrice` is per zone, and the cheapest
 zone of a region is kept, with the zone named.
+
+GCP's catalog prices a GPU machine in two rows, the host VM (`a2-highgpu-1g`, no accelerator
+columns) and the attached GPUs (a row with an empty InstanceType); neither alone is a price anyone
+pays, so this source reads only GCP's CPU machines. The shipped snapshot composes GCP's GPU offers
+from both rows (docs/pricing.md).
 """
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import BinaryIO
 
 from repro.pricing.catalog import Offer
 from repro.pricing.sources import http
 from repro.pricing.sources.common import Skips, parse_price
+from repro.pricing.urls import public_url
 
 REQUIRED = ("InstanceType", "AcceleratorName", "AcceleratorCount", "vCPUs", "Price", "Region")
+GCP_GPU_HOST_FAMILIES = ("a2", "a3", "a4", "a4x", "g2", "g4")
 CATALOG_URL = "https://raw.githubusercontent.com/skypilot-org/skypilot-catalog/master/catalogs/v6/{cloud}/vms.csv"
 
 
@@ -28,24 +37,33 @@ def _int(text: str | None) -> int:
         raise ValueError(f"not a number: {text!r}") from None
 
 
-def parse_vms_csv(path: Path, *, cloud: str, source: str, today: date,
-                  regions: tuple[str, ...] | None = None) -> list[Offer]:
+def parse_vms_csv(path: Path | BinaryIO, *, cloud: str, source: str, today: date,
+                  regions: tuple[str, ...] | None = None, name: str | None = None) -> list[Offer]:
+    """Offers from a vms.csv given as a path or a binary file; errors name `name` (default: the path)."""
     skips = Skips(f"SkyPilot catalog {source}")
     on_demand: dict[tuple[str, str], Offer] = {}
     spot: dict[tuple[str, str], Offer] = {}
-    with open(path, newline="", encoding="utf-8") as fh:
+    if isinstance(path, (str, Path)):
+        name = name or str(path)
+        raw: BinaryIO = open(path, "rb")
+    else:
+        raw = path
+    name = name or source
+    with io.TextIOWrapper(raw, encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
         if missing:
-            raise http.SourceError(f"{path}:1: not a SkyPilot vms.csv, missing column(s) {', '.join(missing)}")
+            raise http.SourceError(f"{name}:1: not a SkyPilot vms.csv, missing column(s) {', '.join(missing)}")
         for row in reader:
-            where = f"{path}:{reader.line_num}"
+            where = f"{name}:{reader.line_num}"
             if None in row:
                 raise http.SourceError(f"{where}: more fields than the header has")
             region = (row.get("Region") or "").strip()
             if regions and region not in regions:
                 continue
             instance = row["InstanceType"].strip()
+            if cloud == "gcp" and (not instance or instance.split("-")[0] in GCP_GPU_HOST_FAMILIES):
+                continue   # a host without its GPUs, or GPUs without a host: not an offer on its own
             try:
                 gpus = _int(row.get("AcceleratorCount"))
                 vcpus = _int(row.get("vCPUs"))
@@ -77,6 +95,8 @@ def fetch(cloud: str, location: str | None = None, *, regions: tuple[str, ...] |
     """Offers for `cloud` from a vms.csv at `location` (path or URL; default SkyPilot's master)."""
     today = today or datetime.now(timezone.utc).date()
     location = location or CATALOG_URL.format(cloud=cloud)
-    source = location if location.startswith(("http://", "https://")) else Path(location).resolve().as_uri()
-    with http.fetched_file(location, quiet=quiet, desc=f"SkyPilot {cloud}", timeout=timeout) as path:
-        return parse_vms_csv(path, cloud=cloud, source=source, today=today, regions=regions)
+    remote = location.startswith(("http://", "https://"))
+    source = public_url(location) if remote else Path(location).resolve().as_uri()
+    with http.fetched_file(location, quiet=quiet, desc=f"SkyPilot {cloud}", timeout=timeout) as fh:
+        return parse_vms_csv(fh, cloud=cloud, source=source, today=today, regions=regions,
+                             name=source if remote else location)

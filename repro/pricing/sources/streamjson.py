@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -27,9 +28,20 @@ class _CountingReader:
         return data
 
 
-def _line_of_error(path: Path, window_start: int, window_end: int, message: str) -> str:
+@contextmanager
+def _opened(source: Path | BinaryIO) -> Iterator[BinaryIO]:
+    """A path opened for this read, or a seekable binary file rewound (it stays open)."""
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as fh:
+            yield fh
+    else:
+        source.seek(0)
+        yield source
+
+
+def _line_of_error(source: Path | BinaryIO, window_start: int, window_end: int, message: str) -> str:
     """Best line for a yajl error: find yajl's context snippet in the bytes it was reading."""
-    with open(path, "rb") as fh:
+    with _opened(source) as fh:
         fh.seek(max(0, window_start - _READ_SIZE))
         base = fh.tell()
         window = fh.read(window_end - base)
@@ -57,16 +69,16 @@ def _line_of_error(path: Path, window_start: int, window_end: int, message: str)
     return f"{chunk_line} or later"
 
 
-def kvitems(path: Path, prefix: str) -> Iterator[tuple[str, object]]:
-    """(key, value) pairs of the JSON object at `prefix`, streamed; malformed JSON raises
-    SourceError naming the file and line."""
-    path = Path(path)
-    with open(path, "rb") as fh:
+def kvitems(source: Path | BinaryIO, prefix: str, name: str | None = None) -> Iterator[tuple[str, object]]:
+    """(key, value) pairs of the JSON object at `prefix`, streamed from a path or a seekable binary
+    file; malformed JSON raises SourceError naming the file (`name`) and line."""
+    name = name or str(source)
+    with _opened(source) as fh:
         reader = _CountingReader(fh)
         try:
             yield from ijson.kvitems(reader, prefix, buf_size=_READ_SIZE)
         except ijson.JSONError as exc:
-            line = _line_of_error(path, reader.last_start, reader.position, str(exc))
+            line = _line_of_error(source, reader.last_start, reader.position, str(exc))
             first = str(exc).split("\n")[0]
-            raise SourceError(f"{path}:{line}: malformed JSON ({first}); "
+            raise SourceError(f"{name}:{line}: malformed JSON ({first}); "
                               f"re-download the file or report the source as broken") from None
