@@ -31,7 +31,7 @@ def learnable_set(num_train: int, num_eval: int, seed: int = 0) -> CifarArrays:
 
     def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
         labels = rng.integers(0, 10, n)
-        noise = rng.normal(0, 30, size=(n, 3, 32, 32)).astype(np.float32)
+        noise = rng.normal(0, 20, size=(n, 3, 32, 32)).astype(np.float32)
         images = colours[labels][:, :, None, None] + patterns[labels][:, None] + noise
         return np.clip(images, 0, 255).astype(np.uint8), labels.astype(np.int64)
 

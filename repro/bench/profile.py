@@ -66,5 +66,5 @@ def dry_run_profile() -> Profile:
         rn50_batches=((32, 2), (48, 2), (64, 2)), rn50_epochs=1, rn50_steps=6, compile_backend="eager",
         jpeg_images=16, jpeg_shape=(500, 375), jpeg_batch=8, jpeg_size=64, jpeg_workers=0,
         ddp_epochs=1, ddp_scaling_images=32, ddp_scaling_batch_per_rank=16,
-        learn_images=1_024, learn_batch=64, learn_epochs=3, learn_width=16, learn_target=0.90,
+        learn_images=1_024, learn_batch=64, learn_epochs=4, learn_width=16, learn_target=0.90,
     )

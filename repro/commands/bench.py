@@ -44,7 +44,7 @@ def _figure(key: str, results: dict | None) -> str:
         return ", ".join(f"{r['precision']}{'+cl' if r['channels_last'] else ''} {_num(r['speedup_vs_fp32'], '.2f')}×"
                          for r in results["runs"] if r["precision"] != "fp32")
     if key == "c":
-        return ", ".join(f"{r['image_size']}px{'+compile' if r['compile'] else ''} {_num(r['images_per_s'], '.0f')}/s"
+        return ", ".join(f"{r['image_size']}px{'+compile' if r['compile'] else ''} {_num(r['images_per_s'], '.3g')}/s"
                          for r in results["runs"])
     if key == "d":
         return (f"batched {_num(results['batched_decode_images_per_s'], '.0f')}/s, CPU path "
