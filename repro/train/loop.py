@@ -36,7 +36,8 @@ from repro.train.optim import autocast_context, build_optimizer, seed_everything
 # Steps between host–device syncs in steady state. Every NAN_CHECK_EVERY steps the loss is read
 # (NaN survives accumulation, so the epoch-end check catches the rest); under DDP that same read
 # also carries the ranks' agreement on a stop signal (one all-reduce), which would otherwise cost
-# a collective and a sync on every step. A SIGTERM is so honoured within NAN_CHECK_EVERY steps.
+# a collective and a sync on every step; a SIGTERM is so honoured within NAN_CHECK_EVERY steps
+# under DDP (and at the next step in one process, where reading the flag costs nothing).
 NAN_CHECK_EVERY = 50
 
 
