@@ -1,12 +1,10 @@
 """ImageNet input pipeline and ResNet-50 throughput.
 
-CPU (always): images/s per core of our decode + crop pipeline (the crop drawn from the header,
-decoded at 1/2, 1/4 or 1/8 in the DCT domain when it is that many times the output, else in full by
-torchvision.io.decode_jpeg; crop-then-resize on uint8, batch normalisation) against plain
-torchvision ImageFolder + PIL (RandomResizedCrop, flip, ToTensor, Normalize per image), both
-single-threaded in one process on the same ImageNet-sized JPEGs (500×375, the training set's
-typical shape), interleaved in the same run, at 224 px and at 128 px (fast.ai's first stage,
-where most crops are at least twice the output). Goal: ≥ 2×.
+CPU (always): images/s per core of our decode + crop pipeline (torchvision.io.decode_jpeg,
+crop-then-resize on uint8, batch normalisation) against plain torchvision ImageFolder + PIL
+(RandomResizedCrop, flip, ToTensor, Normalize per image), both single-threaded in one process on the
+same ImageNet-sized JPEGs (500×375, the training set's typical shape), interleaved in the same run,
+at 224 px and at 128 px (fast.ai's first stage). Goal: ≥ 2× (not met: benchmarks/RESULTS.md).
 
 GPU (only when CUDA is present; skipped otherwise): RN50 fp16 channels_last training images/s on
 synthetic data at 128/224/288, to set beside NVIDIA's published figure for the GPU; and the JPEG path

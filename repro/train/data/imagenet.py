@@ -1,12 +1,11 @@
 """ImageNet from the standard ImageFolder tree: `train/<wnid>/*.JPEG`, `val/<wnid>/*.JPEG`.
 
-Pipeline: worker processes read each file, draw the crop from its header's size, decode only what
-the crop needs (repro.train.data.imagenet_decode: at 1/2, 1/4 or 1/8 in the DCT domain when the
-crop is that many times the output size, else in full with torchvision's libjpeg-turbo decoder),
-resize only the crop (RandomResizedCrop at the epoch's size, flip), and hand back uint8 images
-collated as an N×H×W×3 batch; the float conversion and normalisation run once per batch on the
-device, which gets N×3×H×W channels-last (the layout the models train in). On a GPU the workers
-only read bytes, and the batch's files are decoded on the GPU in one batched nvJPEG call.
+Pipeline: worker processes read each file and decode it with torchvision.io.decode_jpeg
+(libjpeg-turbo), crop first and resize only the crop (RandomResizedCrop at the epoch's size, flip),
+and hand back uint8 images collated as an N×H×W×3 batch; the float conversion and normalisation run
+once per batch on the device, which gets N×3×H×W channels-last (the layout the models train in). On
+a GPU the workers only read bytes, and the batch's files are decoded on the GPU in one batched
+nvJPEG call (repro.train.data.imagenet_decode).
 Validation: resize the short side to size / 0.875, centre-crop `size` (224 ← 256).
 
 The image size can change every epoch although the DataLoader's workers persist: the batch sampler
@@ -35,7 +34,7 @@ from torchvision.io import ImageReadMode, decode_jpeg, read_file
 from torchvision.transforms.v2 import functional as TF
 
 from repro.train.data import DataError, DatasetInfo
-from repro.train.data.imagenet_decode import decode_batch_on_device, decode_train_crop
+from repro.train.data.imagenet_decode import decode_batch_on_device
 from repro.train.distributed import env_rank
 from repro.train.data.imagenet_tree import ImageTree, check_tree, scan_tree
 
@@ -92,10 +91,8 @@ def _resize(img: torch.Tensor, size: list[int]) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)[0]
 
 
-def train_transform(img: torch.Tensor, size: int, g: random.Random, flip: bool,
-                    box: tuple[int, int, int, int] | None = None) -> torch.Tensor:
-    """Crop (the box drawn from `g`, or `box` when it was drawn before decoding), resize, flip."""
-    top, left, h, w = box or random_resized_crop_box(img.shape[-2], img.shape[-1], g)
+def train_transform(img: torch.Tensor, size: int, g: random.Random, flip: bool) -> torch.Tensor:
+    top, left, h, w = random_resized_crop_box(img.shape[-2], img.shape[-1], g)
     out = _resize(img[:, top:top + h, left:left + w], [size, size])
     if flip and g.random() < 0.5:
         out = out.flip(-1)
@@ -119,18 +116,16 @@ class JpegFiles(Dataset):
     def __getitem__(self, key):
         index, size, epoch = key
         path, label = self.samples[index]
-        g = sample_generator(self.seed, epoch, index)
         try:
             data = read_file(path)
             if not self.decode:
                 return data, label, index
-            if self.train:
-                img, box = decode_train_crop(data, size, g, random_resized_crop_box)
-                return train_transform(img, size, g, self.flip, box), label, index
             img = decode_jpeg(data, mode=ImageReadMode.RGB)
         except RuntimeError:  # unreadable or not a JPEG: the main process counts and reports it
             return (torch.zeros(0, dtype=torch.uint8) if not self.decode else
                     torch.zeros((3, size, size), dtype=torch.uint8)), IGNORE_LABEL, index
+        if self.train:
+            return train_transform(img, size, sample_generator(self.seed, epoch, index), self.flip), label, index
         return eval_transform(img, size), label, index
 
 

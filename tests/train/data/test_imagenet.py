@@ -195,64 +195,7 @@ def test_gpu_decode_matches_shapes(tree_dir):
     assert x.is_cuda and x.shape == (8, 3, 224, 224)
 
 
-# -- decoding only what the crop needs ------------------------------------------------------------------
-@pytest.mark.parametrize("crop_h,crop_w,size,k", [(375, 500, 128, 2), (300, 260, 128, 2), (255, 500, 128, 1),
-                                                  (375, 500, 224, 1), (1100, 900, 224, 4), (2000, 1800, 224, 8)])
-def test_dct_reduction_keeps_the_crop_at_least_the_output_size(crop_h, crop_w, size, k):
-    from repro.train.data.imagenet_decode import dct_reduction
-    assert dct_reduction(crop_h, crop_w, size) == k
-    assert crop_h // k >= size and crop_w // k >= size
-
-
-@pytest.fixture(scope="module")
-def large_tree(tmp_path_factory):
-    return make_tree(tmp_path_factory.mktemp("imagenet-large"), classes=2, train_per_class=8, val_per_class=1,
-                     size=(640, 480))
-
-
-@pytest.fixture(scope="module")
-def smooth_jpegs(tmp_path_factory) -> list[str]:
-    """640×480 photographs' stand-ins with detail well below the output's Nyquist frequency, where
-    any two good downsampling filters agree (on pixel noise they differ by the noise itself)."""
-    import numpy as np
-    from PIL import Image
-    folder = tmp_path_factory.mktemp("smooth")
-    yy, xx = np.mgrid[0:480, 0:640].astype(np.float32)
-    paths = []
-    for i in range(12):
-        img = np.stack([128 + 90 * np.sin(xx / (60 + 7 * i) + c) * np.cos(yy / (80 + 5 * c)) for c in range(3)], -1)
-        paths.append(str(folder / f"{i}.JPEG"))
-        Image.fromarray(img.clip(0, 255).astype(np.uint8)).save(paths[-1], quality=95)
-    return paths
-
-
-def test_large_crops_decode_reduced_and_match_the_full_decode(smooth_jpegs):
-    """At 64 px most crops of a 640×480 image are ≥ 2× the output: they decode at 1/2 … 1/8 in the
-    DCT domain, and give the full-size decode's crop to within a level or two of 255."""
-    from torchvision.io import decode_jpeg, read_file
-    from torchvision.transforms.v2 import functional as TF
-    from repro.train.data.imagenet_decode import decode_train_crop
-    reduced = 0
-    for index, path in enumerate(smooth_jpegs):
-        data = read_file(path)
-        img, box = decode_train_crop(data, 64, inet.sample_generator(0, 1, index), inet.random_resized_crop_box)
-        full = decode_jpeg(data)
-        ref_box = inet.random_resized_crop_box(480, 640, inet.sample_generator(0, 1, index))
-        ref = TF.resized_crop(full, *ref_box, [64, 64], antialias=True).float()
-        ours = TF.resized_crop(img, *box, [64, 64], antialias=True).float()
-        reduced += img.shape[-1] < 640
-        assert (ours - ref).abs().mean() < 2.0, (path, box, ref_box)   # of 255 levels
-    assert reduced >= 6
-
-
-def test_batches_of_large_images_keep_their_shape_and_draws(large_tree):
-    data = inet.ImageNetData(inet.scan_tree(large_tree), workers=0, seed=1)
-    first = [x for x, _ in data.train_batches(1, 4, torch.Generator().manual_seed(2), 64)]
-    again = [x for x, _ in data.train_batches(1, 4, torch.Generator().manual_seed(2), 64)]
-    assert all(x.shape == (4, 3, 64, 64) for x in first)
-    assert all(torch.equal(a, b) for a, b in zip(first, again))
-
-
+# -- batched decoding (the GPU path) ------------------------------------------------------------------
 def test_batch_decode_on_the_device_finds_the_unreadable_file(tree_dir):
     from torchvision.io import read_file
     from repro.train.data.imagenet_decode import decode_batch_on_device
