@@ -1,8 +1,9 @@
 """How big each section of `repro bench gpu` is: full sizes on GPUs, tiny ones for the CPU dry run.
 
-The GPU sizes are chosen so that the whole command fits in 8 minutes on one H100-class GPU with
-room to spare (torch.compile of ResNet-50 is the largest item: about a minute per image size);
-the dry-run sizes so that every code path runs on a 2-core CPU in a couple of minutes.
+The GPU sizes are an estimate, not yet a measurement (no GPU has run this command): they aim at
+the 8-minute budget on one H100-class GPU, with torch.compile of ResNet-50 at three sizes the
+largest item, and a section that would not fit what is left of the budget is reported as such.
+The dry-run sizes let every code path run on a 2-core CPU in a few minutes.
 """
 from __future__ import annotations
 
