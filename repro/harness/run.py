@@ -227,8 +227,9 @@ class RunSession:
         if not out["reached"] and target_value is not None and target_value >= self.recipe.target:
             out["reached"] = True
             out["epochs_to_target"] = epoch
-            out["time_to_target_s"] = self._offset_elapsed_s + clock.mlperf_time_to_target_s(
-                self._events(), self.recipe.target)
+            # only the writer has the MLPerf log to read it from; the other ranks record nothing
+            mlperf_s = clock.mlperf_time_to_target_s(self._events(), self.recipe.target)
+            out["time_to_target_s"] = None if mlperf_s is None else self._offset_elapsed_s + mlperf_s
             out["time_to_target_dawnbench_s"] = clock.dawnbench_time_to_target_s(
                 metrics.as_mappings(self._metrics_rows), self.recipe.target, self.recipe.target_metric)
         out["final"] = {"top1": row["top1"], "top5": row.get("top5"), "loss": row.get("eval_loss")}

@@ -106,11 +106,18 @@ def all_reduce_sum(values: Sequence[float], ctx: DistContext) -> list[float]:
 def any_rank(flag: bool, ctx: DistContext) -> bool:
     """True on every rank when any rank's flag is set (a SIGTERM seen by one rank stops all at the
     same step, so their checkpoint agrees)."""
+    return any_rank_flags([flag], ctx)[0]
+
+
+def any_rank_flags(flags: Sequence[bool | torch.Tensor], ctx: DistContext) -> list[bool]:
+    """For each flag, True on every rank when it is set on any rank. A flag may be a 0-d tensor on
+    the device (`~torch.isfinite(loss)`), computed without reading it: all the flags travel in one
+    MAX all-reduce and are read back with one device→host copy, the only host–device sync here."""
     if not ctx.active:
-        return flag
-    t = torch.tensor([1 if flag else 0], dtype=torch.int32, device=ctx.device)
+        return [bool(f) for f in flags]
+    t = torch.stack([torch.as_tensor(f, device=ctx.device).reshape(()).to(torch.int32) for f in flags])
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item())
+    return [bool(v) for v in t.tolist()]
 
 
 def shard_rows(n: int, ctx: DistContext) -> slice:

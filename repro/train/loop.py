@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from repro.harness.mllog import sgd_events
-from repro.harness.run import RunSession, check_finite
+from repro.harness.run import Diverged, RunSession, check_finite
 from repro.harness.signals import Interrupted, StopFlag, deferred
 from repro.harness.store import CHECKPOINT_FILE
 from repro.recipes import Recipe
@@ -33,7 +33,12 @@ from repro.train.evaluate import evaluate, rank_rows
 from repro.train.models import build_model
 from repro.train.optim import autocast_context, build_optimizer, seed_everything, set_lr_momentum
 
-NAN_CHECK_EVERY = 50  # steps between loss.item() syncs; NaN survives accumulation, so the epoch check catches the rest
+# Steps between host–device syncs in steady state. Every NAN_CHECK_EVERY steps the loss is read
+# (NaN survives accumulation, so the epoch-end check catches the rest); under DDP that same read
+# also carries the ranks' agreement on a stop signal (one all-reduce), which would otherwise cost
+# a collective and a sync on every step; a SIGTERM is so honoured within NAN_CHECK_EVERY steps
+# under DDP (and at the next step in one process, where reading the flag costs nothing).
+NAN_CHECK_EVERY = 50
 
 
 @dataclass
@@ -104,7 +109,7 @@ def _set_up(recipe: Recipe, opts: TrainOptions, ctx: dist_.DistContext, session:
     model = build_model(recipe.model).to(ctx.device)
     if recipe.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    opt = build_optimizer(model, recipe)
+    opt = build_optimizer(model, recipe, fused=_scaler_enabled(recipe, ctx.device))
     step_model = dist_.wrap(model, ctx)
     step_model = torch.compile(step_model) if recipe.compile else step_model
     return _Run(recipe=recipe, opts=opts, ctx=ctx, session=session, model=model, step_model=step_model, opt=opt)
@@ -117,9 +122,14 @@ def _optimizer_events(recipe: Recipe, ctx: dist_.DistContext) -> dict:
     return sgd_events(recipe, end_lr=float(schedule.lr(1.0)), warmup_fraction=warmup, world_size=ctx.world_size)
 
 
+def _scaler_enabled(recipe: Recipe, device: torch.device) -> bool:
+    """fp16 on a GPU trains with a GradScaler (CPU autocast has no fp16: it runs fp32 there)."""
+    return recipe.precision == "fp16" and device.type == "cuda"
+
+
 def _restore(run: _Run, blob: dict | None) -> None:
     device = run.ctx.device
-    run.scaler = torch.amp.GradScaler(device.type, enabled=run.recipe.precision == "fp16" and device.type == "cuda")
+    run.scaler = torch.amp.GradScaler(device.type, enabled=_scaler_enabled(run.recipe, device))
     run.generator = torch.Generator().manual_seed(run.opts.seed)
     run.pos = ckpt.Position(epoch=1, batches_done=0, step=0, loss_sum=0.0, seen=0, elapsed_s=0.0, training_s=0.0)
     if blob is not None:
@@ -192,8 +202,9 @@ def _train_epoch(run: _Run, epoch: int, image_size: int | None, batch_size: int,
     lr = momentum = 0.0
     run.step_model.train()
     batches = data.train_batches(epoch, batch_size, run.generator, image_size, start_batch=skip)
+    loss = None
     for i, (x, y) in enumerate(batches, start=skip):
-        if dist_.any_rank(bool(stop), ctx):
+        if _stop_now(stop, loss, epoch, pos.step, ctx):
             _save(run, epoch_gen_state, ckpt.Position(epoch, i, pos.step, loss_sum + _sum(local_loss, ctx),
                                                       seen + _count(local_seen, ctx), 0, 0))
             raise Interrupted(stop.signum or signal.SIGTERM)
@@ -206,7 +217,7 @@ def _train_epoch(run: _Run, epoch: int, image_size: int | None, batch_size: int,
         local_loss += loss.detach().double() * (n_global / ctx.world_size)
         local_seen += rows
         pos.step += 1
-        if pos.step % NAN_CHECK_EVERY == 0:
+        if not ctx.active and pos.step % NAN_CHECK_EVERY == 0:
             check_finite(loss.item(), epoch, pos.step)
         if run.opts.on_batch is not None:
             run.opts.on_batch(epoch, i + 1, steps)
@@ -214,6 +225,22 @@ def _train_epoch(run: _Run, epoch: int, image_size: int | None, batch_size: int,
     seen += _count(local_seen, ctx)
     check_finite(loss_sum / max(seen, 1), epoch, pos.step)
     return loss_sum / max(seen, 1), seen, lr, momentum
+
+
+def _stop_now(stop: StopFlag, loss: torch.Tensor | None, epoch: int, step: int, ctx: dist_.DistContext) -> bool:
+    """Whether to stop before this step. One process reads its signal flag every step (a Python
+    flag, no sync). Under DDP the ranks must agree, which takes a collective and a host read: every
+    NAN_CHECK_EVERY steps, in one all-reduce with the last loss's finiteness, so a NaN on any rank
+    stops every rank at the same step instead of leaving the others waiting in the next collective."""
+    if not ctx.active:
+        return bool(stop)
+    if step % NAN_CHECK_EVERY:
+        return False
+    bad_loss = False if loss is None else ~torch.isfinite(loss.detach())
+    stopping, diverged = dist_.any_rank_flags([bool(stop), bad_loss], ctx)
+    if diverged:
+        raise Diverged(f"loss became non-finite (NaN or ±inf) on a rank by epoch {epoch}, step {step}")
+    return stopping
 
 
 def _step(run: _Run, criterion: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, int, int]:

@@ -35,13 +35,17 @@ def param_groups(model: nn.Module, weight_decay: float, no_bn_weight_decay: bool
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def build_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
+def build_optimizer(model: nn.Module, recipe: Recipe, *, fused: bool = False) -> torch.optim.Optimizer:
+    """`fused`: torch's fused kernels, which also take a GradScaler's inf check on the device; the
+    unfused step has the scaler read it on the host (`.item()`), a host–device sync every step."""
     o = recipe.optim
     groups = param_groups(model, o.weight_decay, o.no_bn_weight_decay)
+    kernel = {"fused": True} if fused else {}
     if o.name == "sgd":
-        return torch.optim.SGD(groups, lr=o.peak_lr, momentum=recipe.schedule.momentum_max, nesterov=o.nesterov)
+        return torch.optim.SGD(groups, lr=o.peak_lr, momentum=recipe.schedule.momentum_max, nesterov=o.nesterov,
+                               **kernel)
     if o.name == "adamw":
-        return torch.optim.AdamW(groups, lr=o.peak_lr, betas=(recipe.schedule.momentum_max, 0.999))
+        return torch.optim.AdamW(groups, lr=o.peak_lr, betas=(recipe.schedule.momentum_max, 0.999), **kernel)
     raise ValueError(f"unknown optimizer {o.name!r}; use sgd or adamw")
 
 

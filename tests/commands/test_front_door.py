@@ -27,7 +27,7 @@ def test_version():
 def test_bare_repro_lists_the_commands():
     r = run_cli()
     assert r.returncode == 0
-    for command in ("digits", "cifar", "imagenet", "report", "runs", "prices", "export", "lr-find", "rerun"):
+    for command in ("digits", "cifar", "imagenet", "report", "runs", "prices", "export", "lr-find", "rerun", "bench"):
         assert f"    {command}" in r.stdout
     assert "exit status: 0 ok" in r.stdout
 
@@ -55,7 +55,7 @@ def test_every_option_has_help_and_every_command_ends_with_an_example():
 
 @pytest.mark.parametrize("command", [["digits"], ["runs"], ["report"], ["rerun"], ["recipes"], ["cifar"],
                                      ["imagenet"], ["prices"], ["prices", "show"], ["export", "dawnbench"],
-                                     ["export", "skypilot"], ["lr-find"]])
+                                     ["export", "skypilot"], ["lr-find"], ["bench"], ["bench", "gpu"]])
 def test_help_ends_with_an_example(command):
     r = run_cli(*command, "--help")
     assert r.returncode == 0, r.stderr

@@ -3,7 +3,9 @@
 Pipeline: worker processes read each file and decode it with torchvision.io.decode_jpeg
 (libjpeg-turbo), crop first and resize only the crop (RandomResizedCrop at the epoch's size, flip),
 and hand back uint8 images collated as an N×H×W×3 batch; the float conversion and normalisation run
-once per batch on the device, which gets N×3×H×W channels-last (the layout the models train in). On a GPU the workers only read bytes and decode_jpeg decodes the whole batch on the GPU.
+once per batch on the device, which gets N×3×H×W channels-last (the layout the models train in). On
+a GPU the workers only read bytes, and the batch's files are decoded on the GPU in one batched
+nvJPEG call (repro.train.data.imagenet_decode).
 Validation: resize the short side to size / 0.875, centre-crop `size` (224 ← 256).
 
 The image size can change every epoch although the DataLoader's workers persist: the batch sampler
@@ -32,6 +34,7 @@ from torchvision.io import ImageReadMode, decode_jpeg, read_file
 from torchvision.transforms.v2 import functional as TF
 
 from repro.train.data import DataError, DatasetInfo
+from repro.train.data.imagenet_decode import decode_batch_on_device
 from repro.train.distributed import env_rank
 from repro.train.data.imagenet_tree import ImageTree, check_tree, scan_tree
 
@@ -251,12 +254,9 @@ class ImageNetData:
     def _decode_on_device(self, data: list[torch.Tensor], labels, index, size, epoch, train):
         out = []
         labels = labels.clone()
-        for k, blob in enumerate(data):
-            try:
-                img = decode_jpeg(blob, mode=ImageReadMode.RGB, device=self.device)
-            except RuntimeError:
-                img, labels[k] = None, IGNORE_LABEL
+        for k, img in enumerate(decode_batch_on_device(data, self.device)):
             if img is None:
+                labels[k] = IGNORE_LABEL
                 out.append(torch.zeros((3, size, size), dtype=torch.uint8, device=self.device))
             elif train:
                 out.append(train_transform(img, size, sample_generator(self.seed, epoch, int(index[k])),
@@ -297,7 +297,8 @@ class SyntheticImageNet:
         self.rank, self.world = env_rank()
         self.num_classes = recipe.model.num_classes
         self.default_size = recipe.data.image_size or 224
-        n_train = SYNTHETIC_TRAIN_BATCHES * recipe.data.batch_size
+        # data.synthetic_images sets the training set's size, as it does for CIFAR
+        n_train = recipe.data.synthetic_images or SYNTHETIC_TRAIN_BATCHES * recipe.data.batch_size
         n_eval = SYNTHETIC_EVAL_BATCHES * recipe.data.eval_batch_size
         self.info = DatasetInfo(name="imagenet-synthetic", num_train=n_train, num_eval=n_eval,
                                 num_classes=self.num_classes, checksum="synthetic", verified=False, synthetic=True)

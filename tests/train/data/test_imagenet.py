@@ -193,3 +193,14 @@ def test_gpu_decode_matches_shapes(tree_dir):
     data = inet.ImageNetData(inet.scan_tree(tree_dir), device="cuda", workers=2)
     x, _ = next(iter(data.train_batches(1, 8, torch.Generator().manual_seed(0), 224)))
     assert x.is_cuda and x.shape == (8, 3, 224, 224)
+
+
+# -- batched decoding (the GPU path) ------------------------------------------------------------------
+def test_batch_decode_on_the_device_finds_the_unreadable_file(tree_dir):
+    from torchvision.io import read_file
+    from repro.train.data.imagenet_decode import decode_batch_on_device
+    blobs = [read_file(p) for p, _ in inet.scan_tree(tree_dir).train[:3]]
+    blobs.insert(1, torch.frombuffer(bytearray(b"not a jpeg at all"), dtype=torch.uint8))
+    images = decode_batch_on_device(blobs, torch.device("cpu"))
+    assert [img is None for img in images] == [False, True, False, False]
+    assert images[0].shape == (3, 60, 80)
