@@ -116,11 +116,21 @@ def cmd_rerun(args: argparse.Namespace, out: Output) -> int:
 
 def cmd_recipes(args: argparse.Namespace, out: Output) -> int:
     from repro.recipes import command_for
+    from repro.recipes.fidelity import as_json, same
+    from repro.recipes.fidelity_index import FIDELITY
     for r in RECIPES.values():
+        record = FIDELITY.get(r.name)
         out.record("recipe", {"name": r.name, "command": command_for(r), "task": r.task, "target": r.target,
                               "metric": r.target_metric, "epochs": r.epochs, "gpus": r.gpus,
                               "published": r.published_claim, "source": r.published_source,
-                              "config": r.to_dict()})
+                              "config": r.to_dict(), "fidelity": as_json(record) if record else None})
+        if record:
+            differing = sum(1 for s in record.settings if not same(s.source_value, s.recipe_value))
+            against = f"  [{len(record.settings)} settings checked against its source, {differing} differ]"
+        else:
+            against = ""
         out.line(f"{r.name:24s} {command_for(r):9s} {r.task:14s} {r.target_metric} ≥ {r.target:.3f}  "
-                 f"{r.epochs:3d} epochs  {r.description}")
+                 f"{r.epochs:3d} epochs  {r.description}{against}")
+    if FIDELITY:
+        out.note("setting by setting against each source: docs/recipes.md, or repro recipes --json")
     return ExitCode.OK
