@@ -137,12 +137,14 @@ def _restore(run: _Run, blob: dict | None) -> None:
 
 def _start_hooks(run: _Run, blob: dict | None) -> None:
     """The data-dependent start and the weight average, once the data is there (timed, after run_start)."""
-    hooks.init_from_data(run.model, run.recipe, run.data)
     total = hooks.total_steps(run.recipe, lambda e: run.data.steps_per_epoch(epoch_shape(run.recipe, e)[1]))
+    # the average starts from the network as built, before the data-dependent start, as in airbench94
+    # (LookaheadState is made before init_whitening_conv runs)
     run.lookahead = hooks.make_lookahead(run.model, run.recipe, total)
     extra = (blob or {}).get("extra_state") or {}
     if run.lookahead is not None and "lookahead" in extra:
         run.lookahead.load_state_dict(extra["lookahead"])
+    hooks.init_from_data(run.model, run.recipe, run.data)
 
 
 def epoch_shape(recipe: Recipe, epoch: int) -> tuple[int | None, int]:
