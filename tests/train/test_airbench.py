@@ -24,6 +24,7 @@ from repro.harness import store
 from repro.recipes import RECIPES, resolve
 from repro.recipes.cifar import AIRBENCH_PEAK_LR, AIRBENCH_WEIGHT_DECAY
 from repro.train.data import DatasetInfo, registry
+from repro.train.evaluate import tta_logits
 from repro.train.loop import TrainOptions, run_recipe
 from repro.train.models import build_model, count_parameters
 
@@ -252,3 +253,26 @@ def test_first_epoch_matches_airbench_at_the_recipes_lr(airbench_on_cpu, tmp_pat
     _, rec, _, losses = _train_both(airbench_on_cpu, tmp_path, monkeypatch, 1.0, steps=10)
     assert len(rec.losses) == len(losses) == 10
     assert losses == pytest.approx(rec.losses, rel=1e-5)
+
+
+class _Images:
+    """What airbench's infer reads from a loader: the images and a normalize step."""
+
+    def __init__(self, images):
+        self.images = images
+
+    @staticmethod
+    def normalize(x):
+        return x
+
+
+@pytest.mark.parametrize("tta_level, translate", [(1, 0), (2, 1)])
+def test_test_time_augmentation_is_airbenchs(airbench_on_cpu, tta_level, translate):
+    torch.manual_seed(0)
+    net = airbench.make_net94(widths={"block1": 8, "block2": 16, "block3": 16}).eval()
+    images = torch.randn(6, 3, 32, 32)
+    theirs = airbench_utils.infer(net, _Images(images), tta_level=tta_level)
+    with torch.no_grad():
+        ours = tta_logits(net, images, flip=True, translate=translate)
+    assert torch.allclose(ours, theirs, atol=1e-6)
+    assert not torch.allclose(ours, net(images).detach(), atol=1e-3)    # the augmentation changes the logits
