@@ -79,7 +79,8 @@ def register(sub) -> None:
     add_output_flags(p)
     p.set_defaults(func=cmd_rerun)
 
-    p = add_command(sub, "recipes", help="list the named recipes", examples="repro recipes --json")
+    p = add_command(sub, "recipes", help="list the named recipes (with --json, each one's settings against its "
+                                         "source, as in docs/recipes.md)", examples="repro recipes --json")
     add_output_flags(p)
     p.set_defaults(func=cmd_recipes)
 
@@ -131,6 +132,4 @@ def cmd_recipes(args: argparse.Namespace, out: Output) -> int:
             against = ""
         out.line(f"{r.name:24s} {command_for(r):9s} {r.task:14s} {r.target_metric} ≥ {r.target:.3f}  "
                  f"{r.epochs:3d} epochs  {r.description}{against}")
-    if FIDELITY:
-        out.note("setting by setting against each source: docs/recipes.md, or repro recipes --json")
     return ExitCode.OK
