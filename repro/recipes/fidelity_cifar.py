@@ -57,6 +57,10 @@ def _common(command_lines: str) -> tuple[Setting, ...]:
         Setting("reflect padding before the random 32-px crop", "data.crop_padding", 4, 4, "script",
                 "100-101, 137-139"),
         Setting("horizontal flip", "data.flip", True, True, "script", "142"),
+        Setting("last partial batch of an epoch", None, "kept (a torch DataLoader without drop_last)", "dropped",
+                "script", "147-149",
+                reason="repro's CIFAR source drops each epoch's last partial batch (336 of 50,000 images at "
+                       "batch 512, 848 at 1024)"),
         Setting("colour jitter (brightness, contrast, saturation)", None, [0.25, 0.25, 0.25], "none", "script",
                 "140", reason="repro's on-device CIFAR augmentation has no colour jitter; not reproduced"),
         Setting("random rotation (degrees)", None, 2, "none", "script", "141",

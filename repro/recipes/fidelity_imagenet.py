@@ -64,7 +64,8 @@ IMAGENET_FASTAI_2018 = Fidelity(
         Setting("LR per epoch (knots in epochs, a repeated epoch is a step)", "derived:lr_knots", _STEPPED_LR,
                 _STEPPED_LR, "main", "395-402",
                 note="lr/(4 − epoch) for epochs 0-3, then steps at int(45·0.47+0.5) = 21, int(45·0.78+0.5) = 35, "
-                     "int(45·0.95+0.5) = 43; set once per epoch (line 167)"),
+                     "int(45·0.95+0.5) = 43; set once per epoch (line 167). With --epochs N repro scales every "
+                     "knot, where main.py keeps its 4 warm-up epochs"),
         Setting("LR schedule as the entry JSON summarises it", "derived:lr_knots",
                 "0.1, 0.2, 0.3 for one epoch each, rising linearly per batch; 0.4 × 17, 0.04 × 14, 0.004 × 8, "
                 "0.0004 × 3 epochs", _STEPPED_LR, "json", "22-30",
@@ -89,6 +90,10 @@ IMAGENET_FASTAI_2018 = Fidelity(
                 reason="repro's ImageNet pipeline has one crop scale for every stage; a per-stage scale is not "
                        "implemented"),
         Setting("horizontal flip", "data.flip", True, True, "main", "86"),
+        Setting("last partial batch of an epoch", None, "kept (a torch DataLoader without drop_last)", "dropped",
+                "main", "97-99",
+                reason="repro's ImageNet source drops each epoch's last partial global batch (fewer than 1,536 "
+                       "of 1.28 million images)"),
         Setting("validation size (0: the epoch's training size)", "data.eval_size", 0, 0, "main", "88-92",
                 note="main.py validates at args.sz, the training size of the epoch"),
         Setting("validation resize (short side ÷ crop)", "code:repro.train.data.imagenet.EVAL_CROP_RATIO",
