@@ -100,7 +100,9 @@ IMAGENET_FASTAI_2018 = Fidelity(
                 1 / 1.14, 0.875, "main", "90-91",
                 reason="repro resizes the short side to size ÷ 0.875 (146, 256, 329 px), main.py to "
                        "int(1.14 × size) (145, 255, 328): one pixel apart"),
-        Setting("validation batch per GPU", "derived:eval_batch_per_gpu", 192, 192, "main", "101-103"),
+        Setting("validation batch per GPU", "derived:eval_batch_per_gpu", 192, 192, "main", "101-103",
+                note="at 288 px main.py drops the validation sampler (line 177), so every GPU scores all "
+                     "50,000 images; repro splits them over the GPUs: the same accuracy, less time"),
         Setting("precision", "precision", "fp16", "fp16", "train2", "93",
                 note="--fp16: the model in fp16 with an fp32 master copy of the weights (main.py 126-134)"),
         Setting("loss scaling", None, "static, 512", "dynamic (torch.amp.GradScaler)", "train2", "93",

@@ -135,3 +135,13 @@ def test_resume_carries_the_lookahead_average_and_matches_the_uninterrupted_run(
     _, resumed = _train(tmp_path / "b", lookahead, resume_dir=run_dir)
     for key, value in straight[-1].items():
         assert torch.equal(value, resumed[-1][key]), key
+
+
+def test_a_misnamed_frozen_parameter_is_a_plan_error_and_nothing_is_written(tmp_path):
+    from repro import api
+    from repro.orchestrator import PlanError
+    with pytest.raises(PlanError, match="whiten.bais"):
+        api.plan("cifar-airbench", synthetic=True, results_dir=tmp_path / "r",
+                 overrides=('model.frozen_after=[["whiten.bais", 3]]',))
+    assert not (tmp_path / "r").exists()
+    assert api.plan("cifar-airbench", synthetic=True, results_dir=tmp_path / "r").recipe.model.frozen_after
