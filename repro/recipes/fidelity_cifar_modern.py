@@ -104,6 +104,13 @@ CIFAR_AIRBENCH = Fidelity(
     settings=(
         Setting("model", "model.name", "airbench94", "airbench94", "airbench", "214-236"),
         Setting("block widths", "model.width", 64, 64, "airbench", "54-58", note="64, 4·64, 4·64"),
+        Setting("initialisation", "code:repro.train.models.INITIALISATION.airbench94",
+                "PyTorch defaults, then each 3×3 conv's first min(in, out) filters the identity (dirac), "
+                "BN γ 1 (frozen) β 0, whitening bias 0",
+                "PyTorch defaults, then each 3×3 conv's first min(in, out) filters the identity (dirac), "
+                "BN γ 1 (frozen) β 0, whitening bias 0", "airbench", "171-188",
+                note="the lookahead average starts from this network, before the whitening is set (lines "
+                     "393 and 400-403), in repro as in airbench"),
         Setting("batch", "data.batch_size", 1024, 1024, "airbench", "41"),
         Setting("epochs", "derived:train_epochs", 9.9, 9.9, "airbench", "40, 370, 408",
                 note="10 epochs, the 10th stopped at ceil(9.9 × batches per epoch) steps in all"),
@@ -136,6 +143,8 @@ CIFAR_AIRBENCH = Fidelity(
         Setting("flip", "data.flip_mode", "alternating", "alternating", "airbench", "50, 131-132, 144-147",
                 note="a random flip once, then every image mirrored in every other epoch"),
         Setting("translate (reflect padding, random crop)", "data.crop_padding", 2, 2, "airbench", "51, 134-139"),
+        Setting("last partial batch of an epoch", None, "dropped", "dropped", "airbench", "120, 124",
+                reason="not a recipe setting: repro's CIFAR source always drops it, as airbench's train loader does"),
         Setting("test-time augmentation: mirror", "tta", True, True, "airbench", "61, 320-321"),
         Setting("test-time augmentation: translate by (pixels)", "tta_translate", 1, 1, "airbench", "323-334"),
         Setting("when TTA is applied", None, "the final evaluation only", "every epoch's evaluation", "airbench",

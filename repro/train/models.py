@@ -50,6 +50,8 @@ MODELS: dict[str, Callable] = {"digits_net": digits_net}
 INITIALISATION: dict[str, str] = {
     "wide_resnet": "conv N(0, 2/(k·k·out)), BN γ 1 β 0, head bias 0",
     "basenet_resnet18": "PyTorch 0.3.1 defaults: conv and linear U(±1/√fan_in), BN γ U[0, 1) β 0",
+    "airbench94": "PyTorch defaults, then each 3×3 conv's first min(in, out) filters the identity (dirac), "
+                  "BN γ 1 (frozen) β 0, whitening bias 0",
 }
 
 

@@ -193,6 +193,7 @@ def test_basenet_resnet18_is_bkjs_modified_resnet18():
 
 
 def test_airbench_convs_start_with_identity_filters():
+    assert "dirac" in INITIALISATION["airbench94"]
     model = Airbench94Net(width=8, num_classes=10, concat_pool=False)
     for conv in (m for m in model.groups.modules() if isinstance(m, nn.Conv2d)):
         n = min(conv.in_channels, conv.out_channels)      # airbench: dirac_(w[:w.size(1)])
