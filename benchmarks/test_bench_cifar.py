@@ -26,7 +26,7 @@ from repro.train.loop import TrainOptions, run_recipe
 from repro.train.optim import autocast_context, build_optimizer
 from repro.train.models import build_model, count_parameters
 
-CIFAR_RECIPES = ("cifar-fastai-2018", "cifar-wide-8gpu", "cifar-airbench")
+CIFAR_RECIPES = ("cifar-fastai-2018", "cifar-fastai-2018-8gpu", "cifar-airbench")
 CPU_BATCH = 32
 CPU_STEPS = 2
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="GPU comparison: needs a CUDA device")

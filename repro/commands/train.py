@@ -79,7 +79,8 @@ def register(sub) -> None:
     add_output_flags(p)
     p.set_defaults(func=cmd_rerun)
 
-    p = add_command(sub, "recipes", help="list the named recipes", examples="repro recipes --json")
+    p = add_command(sub, "recipes", help="list the named recipes (with --json, each one's settings against its "
+                                         "source, as in docs/recipes.md)", examples="repro recipes --json")
     add_output_flags(p)
     p.set_defaults(func=cmd_recipes)
 
@@ -116,11 +117,21 @@ def cmd_rerun(args: argparse.Namespace, out: Output) -> int:
 
 def cmd_recipes(args: argparse.Namespace, out: Output) -> int:
     from repro.recipes import command_for
+    from repro.recipes.fidelity import as_json, same
+    from repro.recipes.fidelity_index import FIDELITY
     for r in RECIPES.values():
+        record = FIDELITY.get(r.name)
+        length = r.epochs - 1 + r.final_epoch_fraction     # airbench94: 10 epochs, the last cut at 0.9
         out.record("recipe", {"name": r.name, "command": command_for(r), "task": r.task, "target": r.target,
-                              "metric": r.target_metric, "epochs": r.epochs, "gpus": r.gpus,
+                              "metric": r.target_metric, "epochs": r.epochs, "train_epochs": length,
+                              "gpus": r.gpus,
                               "published": r.published_claim, "source": r.published_source,
-                              "config": r.to_dict()})
+                              "config": r.to_dict(), "fidelity": as_json(record) if record else None})
+        if record:
+            differing = sum(1 for s in record.settings if not same(s.source_value, s.recipe_value))
+            against = f"  [{len(record.settings)} settings checked against its source, {differing} differ]"
+        else:
+            against = ""
         out.line(f"{r.name:24s} {command_for(r):9s} {r.task:14s} {r.target_metric} ≥ {r.target:.3f}  "
-                 f"{r.epochs:3d} epochs  {r.description}")
+                 f"{length:4g} epochs  {r.description}{against}")
     return ExitCode.OK

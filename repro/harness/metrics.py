@@ -1,5 +1,6 @@
 """metrics.tsv, the DAWNBench per-epoch log: `epoch  hours  top1Accuracy  [top5Accuracy]`, accuracies
-in percent, hours of training since the run's start (the column the DAWNBench time is read from).
+in percent, hours since the run's start at the end of each epoch's evaluation, evaluation included (the
+column the DAWNBench time is read from; docs/timing-rules.md).
 
 The only writer and reader of the format; the run session writes it, exports and imports read it.
 """

@@ -218,7 +218,7 @@ class RunSession:
         """`row`: train_loss, eval_loss, top1, top5, lr, momentum, images_per_s, train_s, eval_s, …"""
         self.mllog.end(C.EPOCH_STOP, epoch, epoch_num=epoch)
         elapsed = self._offset_elapsed_s + self.watch.elapsed_s()
-        hours = (self._offset_training_s + self.watch.training_s()) / 3600.0
+        hours = clock.dawnbench_hours(elapsed)
         row = {"epoch": epoch, "elapsed_s": elapsed, "training_hours": hours, **row}
         out = self.record["outcome"]
         out["epochs"].append(row)

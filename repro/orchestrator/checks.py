@@ -95,6 +95,22 @@ def model(recipe: Recipe) -> None:
     if recipe.model.name not in MODELS:
         raise PlanError(f"model.name {recipe.model.name!r} is not a model repro builds; known models: "
                         f"{', '.join(sorted(MODELS))}")
+    if recipe.model.frozen_after:
+        _frozen_names(recipe)
+
+
+def _frozen_names(recipe: Recipe) -> None:
+    """model.frozen_after names real parameters: the model is built on the meta device (no memory)."""
+    import torch
+
+    from repro.train.hooks import frozen_parameters
+    from repro.train.models import build_model
+    with torch.device("meta"):
+        built = build_model(recipe.model)
+    try:
+        frozen_parameters(built, recipe, 1)
+    except ValueError as exc:
+        raise PlanError(str(exc)) from None
 
 
 def snapshot(path: Path | None) -> tuple[Path | None, str]:

@@ -25,6 +25,13 @@ class ModelSpec:
     width: int = 64                 # base channel count (models interpret it)
     depth: int = 0                  # models that take a depth (wide ResNet); 0 = the model's default
     concat_pool: bool = False       # adaptive avg + max pooling concatenated before the head
+    zero_init_residual: bool = True  # torchvision ResNets: each block's last BN starts at 0 (Goyal et al. 2017)
+    # models with a data-dependent stem (airbench94's whitening): initialise it from the first N training
+    # images, un-augmented, before the first step; 0 = from the first training batch
+    whiten_images: int = 0
+    # (parameter name, epochs): the parameter is trained for the first N epochs, then frozen (its gradient
+    # dropped before each step, so neither weight decay nor momentum moves it)
+    frozen_after: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,11 +46,19 @@ class DataSpec:
     size_multiple: int = 32
     eval_size: int = 0
     flip: bool = False
+    # random: a fresh coin per image and epoch; alternating: one coin per image, then every image is
+    # mirrored in every other epoch (airbench's alternating flip)
+    flip_mode: str = "random"
     crop_padding: int = 0
     cutout: int = 0
     workers: int = 0
     loader: str = "device"          # device (whole set on the device) | dataloader
     synthetic_images: int = 0       # --synthetic: training images (eval gets a fifth); 0 = the real set's size
+    # (image size, ratio): the global batch at that training size is round(batch_size × ratio), for
+    # recipes whose source changed the batch per stage (fast.ai 2018: 192 → 128 images per GPU at 288 px)
+    batch_ratio_per_size: tuple[tuple[int, float], ...] = ()
+    # ImageNet: validation images grouped by aspect ratio, each batch cropped to one shared rectangle
+    rect_val: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,12 @@ class OptimSpec:
     no_bn_weight_decay: bool = False
     label_smoothing: float = 0.0
     lr_scale_with_batch: bool = False   # linear scaling rule when the batch changes per stage
+    # Lookahead-style weight averaging (airbench94): every `lookahead_every` steps the weights move to an
+    # exponential average kept alongside, with decay lookahead_base ** every × (step / total) ** power;
+    # after the last step the network takes the average. 0 = off.
+    lookahead_every: int = 0
+    lookahead_base: float = 0.95
+    lookahead_power: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +108,10 @@ class Recipe:
     channels_last: bool = False
     compile: bool = False
     tta: bool = False               # test-time augmentation: average with the flipped image
+    tta_translate: int = 0          # with tta: also average the views shifted by ± this many pixels
+    # the last epoch stops after this fraction of its batches (airbench94 trains 9.9 epochs: 10 epochs,
+    # the 10th cut at 0.9); schedules run over epochs - 1 + final_epoch_fraction
+    final_epoch_fraction: float = 1.0
     gpus: int = 1                   # GPUs the published figure used (the default --gpus)
     seed: int = 0
     published_claim: str = ""       # the figure this recipe reproduces …
@@ -105,6 +130,8 @@ SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("one_cycle", "piecewise")
 PRECISIONS = ("fp32", "fp16", "bf16")
+FLIP_MODES = ("random", "alternating")
+WHITENING_MODELS = ("airbench94",)       # models with a data-dependent whitening stem
 METRICS = ("top1", "top5")
 
 
@@ -140,6 +167,21 @@ def _check_knots(knots: object) -> None:
         _check_range("a data.size_knots size", float(knot[1]), 1, 4096)
 
 
+def _check_pairs(key: str, pairs: object, example: str, key_type: type = int) -> None:
+    """A tuple of (key, number) pairs: (size, ratio) or (parameter name, epochs)."""
+    hint = f"{key} must be a list of pairs, e.g. --set '{key}={example}'"
+    if not isinstance(pairs, tuple):
+        raise RecipeError(hint)
+    for pair in pairs:
+        if (not isinstance(pair, tuple) or len(pair) != 2 or type(pair[0]) is not key_type
+                or isinstance(pair[1], bool) or not isinstance(pair[1], (int, float))):
+            raise RecipeError(f"{key} entry {pair!r} is not a pair; {hint}")
+        if key_type is int:
+            _check_range(f"a {key} size", float(pair[0]), 1, 4096)
+        else:
+            _check_range(f"a {key} epoch count", float(pair[1]), 0, 10_000)
+
+
 def validate(recipe: Recipe) -> Recipe:
     """Every value checked for type and range, so a bad override fails before anything is written."""
     check_slug("name", recipe.name)
@@ -171,8 +213,22 @@ def validate(recipe: Recipe) -> Recipe:
     _check_range("data.size_multiple", d.size_multiple, 1, 4096)
     _check_knots(d.size_knots)
     _check_choice("data.loader", d.loader, ("device", "dataloader"))
+    _check_choice("data.flip_mode", d.flip_mode, FLIP_MODES)
+    _check_pairs("data.batch_ratio_per_size", d.batch_ratio_per_size, "[[288, 0.6667]]")
+    for size, ratio in d.batch_ratio_per_size:
+        _check_range("a data.batch_ratio_per_size ratio", float(ratio), 0.0, 64.0, low_open=True)
     _check_range("model.num_classes", recipe.model.num_classes, 1, 1 << 20)
     _check_range("model.width", recipe.model.width, 1, 1 << 16)
+    _check_range("model.whiten_images", recipe.model.whiten_images, 0, 1 << 24)
+    if recipe.model.whiten_images and recipe.model.name not in WHITENING_MODELS:
+        raise RecipeError(f"model.whiten_images is for models with a whitening stem ({', '.join(WHITENING_MODELS)}), "
+                          f"not {recipe.model.name}; set --set model.whiten_images=0")
+    _check_pairs("model.frozen_after", recipe.model.frozen_after, '[["whiten.bias", 3]]', key_type=str)
+    _check_range("optim.lookahead_every", recipe.optim.lookahead_every, 0, 1 << 20)
+    _check_range("optim.lookahead_base", recipe.optim.lookahead_base, 0.0, 1.0)
+    _check_range("optim.lookahead_power", recipe.optim.lookahead_power, 0.0, 100.0)
+    _check_range("tta_translate", recipe.tta_translate, 0, 64)
+    _check_range("final_epoch_fraction", recipe.final_epoch_fraction, 0.0, 1.0, low_open=True)
     return recipe
 
 
@@ -251,7 +307,7 @@ def from_dict(data: dict[str, Any]) -> Recipe:
     d = dict(data)
     try:
         return validate(Recipe(
-            model=ModelSpec(**d.pop("model")),
+            model=ModelSpec(**{k: _to_tuple(v) for k, v in d.pop("model").items()}),
             data=DataSpec(**{k: _to_tuple(v) for k, v in d.pop("data").items()}),
             optim=OptimSpec(**d.pop("optim")),
             schedule=ScheduleSpec(**{k: _to_tuple(v) for k, v in d.pop("schedule").items()}),

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from repro.report.format import duration, percent
 from repro.report.format import html_text as _text
 
-_ROW = ('    <tr class="entry" data-group="{group}" data-recipe="{recipe}">\n'
+_ROW = ('    <tr class="entry{extra_class}" data-group="{group}" data-recipe="{recipe}">\n'
         '      <td class="rank">{rank}</td>\n'
         '      <td class="recipe">{recipe}</td>\n'
         '      <td class="hardware">{hardware}</td>\n'
@@ -22,8 +22,13 @@ _ROW = ('    <tr class="entry" data-group="{group}" data-recipe="{recipe}">\n'
         '      <td class="accuracy">{accuracy} {metric}</td>\n'
         '{costs}'
         '      <td class="date">{date}</td>\n'
-        '      <td class="runs">seed{plural} {runs}</td>\n'
+        '      <td class="runs">seed{plural} {runs}{example}</td>\n'
         '    </tr>\n')
+
+
+# a group of hand-made example runs (a test fixture): marked, so it never reads as a measurement
+_EXAMPLE = (' <span class="badge example" title="hand-made example data (a test fixture), '
+            'not a measurement">example, not measured</span>')
 
 
 def _cost_cell(cell: dict) -> str:
@@ -54,5 +59,6 @@ def entry_rows(entries: list[dict]) -> Markup:
             costs="".join(_cost_cell(cell) for cell in e["cost_cells"]),
             date=_text(e["date"] or "—"),
             plural="s" if len(e["runs"]) > 1 else "",
+            extra_class=" fixture" if e.get("fixture") else "", example=_EXAMPLE if e.get("fixture") else "",
             runs=" · ".join(_run_link(r) for r in e["runs"])))
     return Markup("".join(rows))

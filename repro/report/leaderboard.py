@@ -80,6 +80,7 @@ def _entry(group_runs: list[dict]) -> dict | None:
         "snapshot_ids": snapshot_ids,
         "git_shas": sorted({r["git_sha"] for r in attempts if r["git_sha"]}),
         "data_unverified": any(r["data_verified"] is False for r in attempts),
+        "fixture": any(r.get("fixture") for r in attempts),
         "costs": _group_costs(reached),
         "no_offer": {f"{u.get('provider', '?')} {u.get('market', '?')}": str(u.get("reason") or "")
                      for r in reached for u in r["unmatched"]},

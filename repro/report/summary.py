@@ -113,6 +113,8 @@ def summarize_run(record: RunRecord, errors: list[str], page: str | None = None,
         "epochs_to_target": outcome.get("epochs_to_target"),
         "final_metric": final.get(metric),
         "synthetic_data": bool(data.get("synthetic_data")),
+        # a hand-made example (tests/golden): shown as such, never as a measurement
+        "fixture": bool(data.get("fixture")),
         "data_verified": data.get("data_verified"),
         "git_sha": provenance.get("git_sha"),
         "git_dirty": provenance.get("git_dirty"),

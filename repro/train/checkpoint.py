@@ -55,8 +55,10 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save(path: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scaler, position: Position,
-         epoch_generator_state: torch.Tensor, recipe_hash: str, seed: int, world_size: int) -> None:
-    """Atomically write the checkpoint to `path` (the run directory's checkpoint.pt)."""
+         epoch_generator_state: torch.Tensor, recipe_hash: str, seed: int, world_size: int,
+         extra_state: dict[str, Any] | None = None) -> None:
+    """Atomically write the checkpoint to `path` (the run directory's checkpoint.pt). `extra_state`:
+    what optional training behaviours keep between steps (a weight average), read back by the loop."""
     path = Path(path)
     blob = {
         "format_version": FORMAT_VERSION,
@@ -69,6 +71,7 @@ def save(path: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer
         "position": asdict(position),
         "epoch_generator_state": epoch_generator_state,
         "rng": rng_state(),
+        "extra_state": extra_state or {},
     }
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

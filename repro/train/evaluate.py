@@ -23,6 +23,23 @@ def wants_top5(recipe: Recipe, data: DataSource) -> bool:
     return recipe.target_metric == "top5" or data.info.num_classes >= 100 or recipe.task.startswith("imagenet")
 
 
+def tta_logits(model: nn.Module, x: torch.Tensor, *, flip: bool, translate: int = 0) -> torch.Tensor:
+    """Test-time augmentation as airbench94 does it (airbench94.py, infer): with `flip` the logits are
+    the mean over the image and its mirror; with `translate` t as well, half of that plus half the mean
+    of the same for two copies shifted by t pixels up-left and down-right (reflect padding). Neither:
+    the plain logits."""
+    def mirrored(images: torch.Tensor) -> torch.Tensor:
+        return (model(images) + model(torch.flip(images, dims=[3]))) / 2 if flip else model(images)
+
+    logits = mirrored(x)
+    if translate:
+        t, h, w = translate, x.shape[-2], x.shape[-1]
+        padded = nn.functional.pad(x, (t,) * 4, mode="reflect")
+        shifted = (mirrored(padded[:, :, :h, :w]) + mirrored(padded[:, :, 2 * t:2 * t + h, 2 * t:2 * t + w])) / 2
+        logits = (logits + shifted) / 2
+    return logits
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, data: DataSource, recipe: Recipe, device: torch.device, image_size: int | None,
              ctx: dist_.DistContext | None = None) -> dict[str, float | None]:
@@ -40,9 +57,7 @@ def evaluate(model: nn.Module, data: DataSource, recipe: Recipe, device: torch.d
         if recipe.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with autocast_context(device, recipe.precision):
-            logits = model(x)
-            if recipe.tta:  # test-time augmentation: average with the horizontally flipped image
-                logits = (logits + model(torch.flip(x, dims=[3]))) / 2
+            logits = tta_logits(model, x, flip=recipe.tta, translate=recipe.tta_translate if recipe.tta else 0)
         logits = logits.float()
         loss_sum += nn.functional.cross_entropy(logits, y, reduction="sum").item()
         top = logits.topk(min(5, logits.shape[1]), dim=1).indices

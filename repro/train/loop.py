@@ -7,6 +7,8 @@ Resume: a checkpoint is written at the end of the last epoch, at an epoch end at
 `checkpoint_every_s` seconds (60 by default), and when SIGTERM arrives (at the next step boundary);
 `TrainOptions.resume` continues the run directory from it, bit-for-bit on CPU.
 Progressive resizing: size knots are fractions of training, so `--epochs` rescales them.
+Optional behaviours (a cut last epoch, weight averaging, parameters frozen after N epochs, a
+data-dependent start) are switched on by recipe settings and live in repro.train.hooks.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from repro.harness.store import CHECKPOINT_FILE
 from repro.recipes import Recipe
 from repro.train import checkpoint as ckpt
 from repro.train import distributed as dist_
+from repro.train import hooks
 from repro.train import schedule as sched
 from repro.train.data import DataSource, registry
 from repro.train.evaluate import evaluate, rank_rows
@@ -74,6 +77,8 @@ class _Run:
     generator: torch.Generator | None = None
     pos: ckpt.Position | None = None
     last_checkpoint_s: float = 0.0
+    lookahead: hooks.Lookahead | None = None
+    frozen: list[nn.Parameter] | None = None
 
 
 def run_recipe(recipe: Recipe, opts: TrainOptions) -> RunSession:
@@ -97,6 +102,7 @@ def run_recipe(recipe: Recipe, opts: TrainOptions) -> RunSession:
         session.log_hyperparameters(train_samples=run.data.info.num_train, eval_samples=run.data.info.num_eval,
                                     seed=opts.seed, **_optimizer_events(recipe, ctx))
         _restore(run, blob)
+        _start_hooks(run, blob)
         _train(run)
     return session
 
@@ -110,6 +116,7 @@ def _set_up(recipe: Recipe, opts: TrainOptions, ctx: dist_.DistContext, session:
     if recipe.channels_last:
         model = model.to(memory_format=torch.channels_last)
     opt = build_optimizer(model, recipe, fused=_scaler_enabled(recipe, ctx.device))
+    hooks.frozen_parameters(model, recipe, 1)  # a misnamed parameter fails here, before run_start
     step_model = dist_.wrap(model, ctx)
     step_model = torch.compile(step_model) if recipe.compile else step_model
     return _Run(recipe=recipe, opts=opts, ctx=ctx, session=session, model=model, step_model=step_model, opt=opt)
@@ -138,12 +145,27 @@ def _restore(run: _Run, blob: dict | None) -> None:
     run.last_checkpoint_s = time.perf_counter()
 
 
+def _start_hooks(run: _Run, blob: dict | None) -> None:
+    """The data-dependent start and the weight average, once the data is there (timed, after run_start)."""
+    total = hooks.total_steps(run.recipe, lambda e: run.data.steps_per_epoch(epoch_shape(run.recipe, e)[1]))
+    # the average starts from the network as built, before the data-dependent start, as in airbench94
+    # (LookaheadState is made before init_whitening_conv runs)
+    run.lookahead = hooks.make_lookahead(run.model, run.recipe, total)
+    extra = (blob or {}).get("extra_state") or {}
+    if run.lookahead is not None and "lookahead" in extra:
+        run.lookahead.load_state_dict(extra["lookahead"])
+    hooks.init_from_data(run.model, run.recipe, run.data)
+
+
 def epoch_shape(recipe: Recipe, epoch: int) -> tuple[int | None, int]:
     """(image size, global batch size) of an epoch; with size knots, data.image_size is the size
-    data.batch_size is stated for."""
+    data.batch_size is stated for; data.batch_ratio_per_size, when it names the size, sets the batch."""
     d = recipe.data
     image_size = sched.size_for_epoch(d.size_knots, epoch, recipe.epochs, d.size_multiple) or (d.image_size or None)
     batch_size = sched.batch_for_size(d.batch_size, d.image_size, image_size) if d.size_knots else d.batch_size
+    ratio = dict(d.batch_ratio_per_size).get(image_size)
+    if ratio is not None:
+        batch_size = max(1, round(d.batch_size * ratio))
     return image_size, batch_size
 
 
@@ -192,6 +214,8 @@ def _train_epoch(run: _Run, epoch: int, image_size: int | None, batch_size: int,
     """The epoch's optimiser steps; (mean train loss, samples seen, last lr, last momentum)."""
     recipe, ctx, data, pos = run.recipe, run.ctx, run.data, run.pos
     steps = data.steps_per_epoch(batch_size)
+    last = hooks.steps_in_epoch(recipe, epoch, steps)
+    run.frozen = hooks.frozen_parameters(run.model, recipe, epoch)
     skip = pos.batches_done if resuming else 0
     loss_sum, seen = (pos.loss_sum, pos.seen) if resuming else (0.0, 0)
     epoch_gen_state = run.generator.get_state()
@@ -204,11 +228,13 @@ def _train_epoch(run: _Run, epoch: int, image_size: int | None, batch_size: int,
     batches = data.train_batches(epoch, batch_size, run.generator, image_size, start_batch=skip)
     loss = None
     for i, (x, y) in enumerate(batches, start=skip):
+        if i >= last:
+            break
         if _stop_now(stop, loss, epoch, pos.step, ctx):
             _save(run, epoch_gen_state, ckpt.Position(epoch, i, pos.step, loss_sum + _sum(local_loss, ctx),
                                                       seen + _count(local_seen, ctx), 0, 0))
             raise Interrupted(stop.signum or signal.SIGTERM)
-        progress = (epoch - 1 + i / steps) / recipe.epochs
+        progress = hooks.progress_at(recipe, epoch, i, steps)
         lr = sched.scaled_lr(float(lr_schedule.lr(progress)), batch_size, recipe.data.batch_size,
                              recipe.optim.lr_scale_with_batch)
         momentum = float(lr_schedule.momentum(progress))
@@ -217,10 +243,14 @@ def _train_epoch(run: _Run, epoch: int, image_size: int | None, batch_size: int,
         local_loss += loss.detach().double() * (n_global / ctx.world_size)
         local_seen += rows
         pos.step += 1
+        if run.lookahead is not None:
+            run.lookahead.after_step(run.model, pos.step)
         if not ctx.active and pos.step % NAN_CHECK_EVERY == 0:
             check_finite(loss.item(), epoch, pos.step)
         if run.opts.on_batch is not None:
-            run.opts.on_batch(epoch, i + 1, steps)
+            run.opts.on_batch(epoch, i + 1, last)
+    if run.lookahead is not None and epoch == recipe.epochs:
+        run.lookahead.finish(run.model)
     loss_sum += _sum(local_loss, ctx)
     seen += _count(local_seen, ctx)
     check_finite(loss_sum / max(seen, 1), epoch, pos.step)
@@ -256,6 +286,7 @@ def _step(run: _Run, criterion: nn.Module, x: torch.Tensor, y: torch.Tensor) -> 
         loss = criterion(run.step_model(x), y) * (ctx.world_size / n_global)
     run.opt.zero_grad(set_to_none=True)
     run.scaler.scale(loss).backward()
+    hooks.drop_gradients(run.frozen or [])
     run.scaler.step(run.opt)
     run.scaler.update()
     return loss, n_global, y.shape[0]
@@ -273,7 +304,8 @@ def _save(run: _Run, gen_state, pos: ckpt.Position) -> None:
     pos.elapsed_s, pos.training_s = run.session.clock_s()
     path = run.session.checkpoint_path() if run.ctx.rank == 0 else None
     if path is not None:
+        extra = {"lookahead": run.lookahead.state_dict()} if run.lookahead is not None else None
         ckpt.save(path, model=run.model, optimizer=run.opt, scaler=run.scaler, position=pos,
                   epoch_generator_state=gen_state, recipe_hash=run.recipe.hash(), seed=run.opts.seed,
-                  world_size=run.ctx.world_size)
+                  world_size=run.ctx.world_size, extra_state=extra)
     dist_.barrier(run.ctx)

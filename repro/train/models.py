@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -44,6 +45,15 @@ def digits_net(spec) -> nn.Module:
 
 MODELS: dict[str, Callable] = {"digits_net": digits_net}
 
+# how the builders that reproduce a source initialise their weights (docs/recipes.md; tests/train/test_models.py
+# checks each against the built model)
+INITIALISATION: dict[str, str] = {
+    "wide_resnet": "conv N(0, 2/(k·k·out)), BN γ 1 β 0, head bias 0",
+    "basenet_resnet18": "PyTorch 0.3.1 defaults: conv and linear U(±1/√fan_in), BN γ U[0, 1) β 0",
+    "airbench94": "PyTorch defaults, then each 3×3 conv's first min(in, out) filters the identity (dirac), "
+                  "BN γ 1 (frozen) β 0, whitening bias 0",
+}
+
 
 def register_model(name: str):
     def deco(fn: Callable) -> Callable:
@@ -67,11 +77,12 @@ def count_parameters(model: nn.Module) -> int:
 # -- torchvision ResNets (ImageNet recipes) ------------------------------------------------------------
 def _torchvision_resnet(arch: str, spec) -> nn.Module:
     """torchvision's ResNet, randomly initialised: AdaptiveAvgPool2d before the head, so 128, 224 and
-    288 inputs all work; the last BN of every residual block starts at zero (Goyal et al. 2017), so
-    each block begins as the identity."""
+    288 inputs all work. With `spec.zero_init_residual` the last BN of every residual block starts at
+    zero (Goyal et al. 2017), so each block begins as the identity; without it every BN starts at 1,
+    as the 2018 fast.ai DAWNBench ResNet-50 did."""
     import torchvision
     return getattr(torchvision.models, arch)(weights=None, num_classes=spec.num_classes,
-                                             zero_init_residual=True)
+                                             zero_init_residual=spec.zero_init_residual)
 
 
 def resnet50(spec) -> nn.Module:
@@ -149,17 +160,60 @@ def preact_resnet18(spec) -> nn.Module:
 
 
 def wide_resnet(spec) -> nn.Module:
-    """Wide residual network (Zagoruyko & Komodakis 2016) as fast.ai ran it for DAWNBench 2018: a 16-channel
-    stem, three stages of (depth - 4) / 6 pre-activation blocks with widths w, 2w, 4w (w = spec.width;
-    fast.ai's wrn_22 is depth 22, w = 96, i.e. widening factor 6: 9,658,458 parameters), global pooling,
-    linear head."""
+    """Wide residual network (Zagoruyko & Komodakis 2016) as fast.ai submitted it to DAWNBench 2018
+    (fastai/imagenet-fast@e93593ca, cifar10/models/wideresnet.py, `wrn_22` at line 81): a 16-channel stem,
+    three stages of (depth - 4) / 6 pre-activation blocks with widths w, 2w, 4w (w = spec.width; wrn_22 is
+    depth 22, w = 96, i.e. widening factor 6: 9,658,458 parameters), final BN-ReLU, average pooling,
+    linear head. Initialised as that file does (lines 63-70): convolutions N(0, 2 / (k·k·out)), BN γ = 1
+    and β = 0, the head's bias 0."""
     depth = spec.depth or 22
     if (depth - 4) % 6 != 0 or depth < 10:
         raise ValueError(f"wide_resnet depth must be 6·n + 4 (10, 16, 22, 28, 34, …), got {depth}; "
                          "set model.depth in the recipe")
     n = (depth - 4) // 6
     w = spec.width
-    return PreActResNet([w, 2 * w, 4 * w], [n, n, n], spec.num_classes, spec.concat_pool, stem_width=16)
+    model = PreActResNet([w, 2 * w, 4 * w], [n, n, n], spec.num_classes, spec.concat_pool, stem_width=16)
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels
+            nn.init.normal_(m.weight, 0.0, math.sqrt(2.0 / fan_out))
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.zeros_(m.bias)
+    return model
+
+
+class BasenetResNet18(nn.Module):
+    """Ben Johnson's "Resnet18 + minor modifications" (bkj/basenet@49b2b61, examples/cifar10.py lines
+    111-180, derived from kuangliu/pytorch-cifar): a prep conv with BN-ReLU, four stages of two
+    pre-activation blocks of widths 64, 128, 256, 256 (the last stage 256, not 512), no final BN,
+    average and max pooling concatenated (512 features) into a linear head: 5,205,962 parameters. The
+    entry ran PyTorch 0.3.1, whose BatchNorm weights started uniform in [0, 1) (a ones start came with
+    later PyTorch releases), so they start that way here."""
+
+    def __init__(self, num_classes: int) -> None:
+        super().__init__()
+        self.prep = nn.Sequential(nn.Conv2d(3, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU())
+        layers: list[nn.Module] = []
+        c_in = 64
+        for width, stride in ((64, 1), (128, 2), (256, 2), (256, 2)):
+            layers += [PreActBlock(c_in, width, stride), PreActBlock(width, width)]
+            c_in = width
+        self.layers = nn.Sequential(*layers)
+        self.pool = ConcatPool2d()
+        self.classifier = nn.Linear(2 * c_in, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                nn.init.uniform_(m.weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.pool(self.layers(self.prep(x))))
+
+
+def basenet_resnet18(spec) -> nn.Module:
+    return BasenetResNet18(spec.num_classes)
 
 
 class Residual(nn.Module):
@@ -207,8 +261,10 @@ class AirbenchBatchNorm(nn.BatchNorm2d):
     a parameter stored as p/k moves as if its learning rate were k² times larger."""
 
     bias_scale = 8.0  # √64: airbench's bias_scaler
+    bias_lr_multiplier = bias_scale ** 2
+    default_momentum = 0.6  # airbench's batchnorm_momentum: PyTorch's momentum is 1 - this
 
-    def __init__(self, channels: int, momentum: float = 0.6, eps: float = 1e-12) -> None:
+    def __init__(self, channels: int, momentum: float = default_momentum, eps: float = 1e-12) -> None:
         super().__init__(channels, eps=eps, momentum=1 - momentum)
         self.weight.requires_grad_(False)
 
@@ -217,15 +273,23 @@ class AirbenchBatchNorm(nn.BatchNorm2d):
                                         self.bias * self.bias_scale, self.training, self.momentum, self.eps)
 
 
+def _dirac_start(conv: nn.Conv2d) -> nn.Conv2d:
+    """airbench's Conv init: PyTorch's default, then the first c_in filters set to the identity."""
+    with torch.no_grad():
+        nn.init.dirac_(conv.weight[:conv.in_channels])
+    return conv
+
+
 class ConvGroup(nn.Module):
     """conv → max-pool 2 → BN → GELU → conv → BN → GELU (airbench94's block)."""
 
     def __init__(self, c_in: int, c_out: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(c_in, c_out, 3, padding="same", bias=False), nn.MaxPool2d(2),
+            _dirac_start(nn.Conv2d(c_in, c_out, 3, padding="same", bias=False)), nn.MaxPool2d(2),
             AirbenchBatchNorm(c_out), nn.GELU(),
-            nn.Conv2d(c_out, c_out, 3, padding="same", bias=False), AirbenchBatchNorm(c_out), nn.GELU())
+            _dirac_start(nn.Conv2d(c_out, c_out, 3, padding="same", bias=False)), AirbenchBatchNorm(c_out),
+            nn.GELU())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
@@ -236,15 +300,17 @@ class Airbench94Net(nn.Module):
     conv groups of widths w, 4w, 4w (64, 256, 256), global max pooling, a bias-free linear head scaled by
     1/9; 1,972,792 parameters at w = 64.
 
-    The whitening filters are data-dependent, as in airbench: the first training forward pass sets them from
-    its batch's 2×2 patches (`init_whitening`; under torch.distributed the statistics are averaged over the
-    ranks so every replica gets the same filters). The `whitened` buffer travels with checkpoints, so a
-    resumed run does not re-initialise."""
+    The whitening filters are data-dependent, as in airbench: the loop sets them from the first
+    `model.whiten_images` training images before the first step (`init_whitening`), or, when that is 0,
+    the first training forward pass sets them from its batch; under torch.distributed the statistics are
+    summed over the ranks so every replica gets the same filters. The `whitened` buffer travels with
+    checkpoints, so a resumed run does not re-initialise."""
 
     def __init__(self, width: int, num_classes: int, concat_pool: bool) -> None:
         super().__init__()
         self.whiten = nn.Conv2d(3, 24, 2, padding=0, bias=True)
         self.whiten.weight.requires_grad_(False)
+        nn.init.zeros_(self.whiten.bias)
         self.groups = nn.Sequential(ConvGroup(24, width), ConvGroup(width, 4 * width),
                                     ConvGroup(4 * width, 4 * width))
         self.pool, factor = _head_pool(concat_pool, GlobalMaxPool2d())
@@ -253,26 +319,31 @@ class Airbench94Net(nn.Module):
         self._needs_whitening = True  # a Python mirror of the buffer: no device sync per step
         self.register_load_state_dict_post_hook(_sync_whitening_flag)
 
+    head_scale = 1 / 9  # airbench's scaling_factor
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._needs_whitening and self.training:
             self.init_whitening(x)
         x = nn.functional.gelu(self.whiten(x))
-        return self.head(self.pool(self.groups(x))) / 9.0
+        return self.head(self.pool(self.groups(x))) * self.head_scale
 
     @torch.no_grad()
     def init_whitening(self, images: torch.Tensor, eps: float = 5e-4) -> None:
-        """images: N×3×H×W (normalised). Filters = eigenvectors of the 2×2 patches' second-moment matrix
-        scaled by 1/sqrt(eigenvalue + eps), paired with their negatives (12 eigenvectors → 24 channels)."""
+        """images: N×3×H×W (normalised). Filters = eigenvectors of the 2×2 patches' second-moment matrix,
+        largest eigenvalue first, scaled by 1/sqrt(eigenvalue + eps), then their negatives (12 → 24
+        channels): airbench94's init_whitening_conv, patch order and float32 arithmetic included, so one
+        process computes the same filters from the same images."""
         with torch.autocast(device_type=images.device.type, enabled=False):
-            patches = images.float().unfold(2, 2, 1).unfold(3, 2, 1)         # N, 3, H-1, W-1, 2, 2
-            patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, 12)
-            moments = torch.cat([(patches.T @ patches).flatten(), patches.new_tensor([patches.shape[0]])])
+            c = images.shape[1]
+            patches = images.float().unfold(2, 2, 1).unfold(3, 2, 1).transpose(1, 3).reshape(-1, c * 4)
+            gram, count = patches.T @ patches, patches.shape[0]
             if torch.distributed.is_available() and torch.distributed.is_initialized():
-                torch.distributed.all_reduce(moments)
-            cov = (moments[:-1] / moments[-1]).reshape(12, 12).double()
-            eigenvalues, eigenvectors = torch.linalg.eigh(cov)
-            scale = torch.sqrt(eigenvalues.clamp(min=0) + eps)[:, None]
-            filters = (eigenvectors.T / scale).reshape(12, 3, 2, 2)
+                total = torch.cat([gram.flatten(), gram.new_tensor([count])])
+                torch.distributed.all_reduce(total)
+                gram, count = total[:-1].reshape(gram.shape), int(total[-1].item())
+            eigenvalues, eigenvectors = torch.linalg.eigh(gram / count, UPLO="U")
+            eigenvalues = eigenvalues.flip(0).view(-1, 1, 1, 1)
+            filters = eigenvectors.T.reshape(c * 4, c, 2, 2).flip(0) / torch.sqrt(eigenvalues + eps)
         w = self.whiten.weight
         w.copy_(torch.cat([filters, -filters]).to(w.dtype))
         self.whiten.bias.zero_()
@@ -289,5 +360,5 @@ def airbench94(spec) -> nn.Module:
 
 
 for _name, _builder in (("preact_resnet18", preact_resnet18), ("wide_resnet", wide_resnet),
-                        ("resnet9", resnet9), ("airbench94", airbench94)):
+                        ("basenet_resnet18", basenet_resnet18), ("resnet9", resnet9), ("airbench94", airbench94)):
     MODELS[_name] = _builder

@@ -1,7 +1,7 @@
 """Both time-to-target rules on hand-made event sequences with known answers."""
 import pytest
 
-from repro.harness.clock import Stopwatch, dawnbench_time_to_target_s, mlperf_time_to_target_s
+from repro.harness.clock import Stopwatch, dawnbench_hours, dawnbench_time_to_target_s, mlperf_time_to_target_s
 
 
 def ev(key, t_ms, value=None, epoch=None):
@@ -66,3 +66,26 @@ def test_stopwatch_subtracts_eval_time():
 def test_stopwatch_before_start_is_an_error():
     with pytest.raises(RuntimeError):
         Stopwatch().elapsed_s()
+
+
+def test_dawnbench_hours_are_elapsed_time_with_evaluation_included():
+    # the entries' scripts wrote wall time since the start at the end of each epoch's evaluation
+    assert dawnbench_hours(7200.0) == 2.0
+    t = iter([0.0, 100.0])
+    w = Stopwatch()
+    w.now = lambda: next(t)
+    w.start()
+    w.eval_total_s = 30.0
+    assert dawnbench_hours(w.elapsed_s()) * 3600 == pytest.approx(100.0)   # not 70: nothing subtracted
+
+
+def test_a_runs_metrics_hours_include_its_evaluations(digits_group):
+    from repro.harness import metrics, store
+    results, _ = digits_group
+    for run in store.list_runs(results):
+        epochs = run.data["outcome"]["epochs"]
+        rows = metrics.as_mappings(metrics.parse((run.path / store.METRICS_FILE).read_text()))
+        for epoch, row in zip(epochs, rows):
+            assert row["hours"] * 3600 == pytest.approx(epoch["elapsed_s"], abs=1e-4)  # 8 decimals of hours
+            assert epoch["training_hours"] * 3600 == pytest.approx(epoch["elapsed_s"], abs=1e-6)
+        assert epochs[-1]["elapsed_s"] >= sum(e["train_s"] + e["eval_s"] for e in epochs)

@@ -18,7 +18,7 @@ from repro.train.data import cifar_files
 from repro.train.loop import TrainOptions, run_recipe
 
 REPRO = Path(sys.executable).with_name("repro")
-CIFAR_NAMES = ("cifar-fastai-2018", "cifar-wide-8gpu", "cifar-airbench")
+CIFAR_NAMES = ("cifar-fastai-2018", "cifar-fastai-2018-8gpu", "cifar-basenet-2018", "cifar-airbench")
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -40,19 +40,23 @@ def cifar_dir(tmp_path_factory):
     return root
 
 
-def test_three_cifar_recipes_with_published_sources():
+def test_cifar_recipes_with_published_sources():
     for name in CIFAR_NAMES:
         r = RECIPES[name]
         assert r.task == "cifar10" and r.data.name == "cifar10" and r.target == 0.94
         assert r.published_claim and r.published_source.startswith("https://")
-    fastai = RECIPES["cifar-fastai-2018"]
-    assert fastai.model.name == "preact_resnet18" and fastai.model.concat_pool
-    assert fastai.gpus == 1 and fastai.precision == "fp16" and fastai.schedule.kind == "one_cycle"
-    assert fastai.schedule.momentum_max > fastai.schedule.momentum_min
-    wide = RECIPES["cifar-wide-8gpu"]
-    assert wide.model.name == "wide_resnet" and wide.gpus == 8 and wide.model.depth == 22
+    for name, gpus in (("cifar-fastai-2018", 1), ("cifar-fastai-2018-8gpu", 8)):
+        fastai = RECIPES[name]
+        assert (fastai.model.name, fastai.model.depth, fastai.model.width) == ("wide_resnet", 22, 96)
+        assert fastai.gpus == gpus and fastai.precision == "fp16" and fastai.schedule.kind == "one_cycle"
+        assert fastai.schedule.momentum_max > fastai.schedule.momentum_min
+    basenet = RECIPES["cifar-basenet-2018"]
+    assert basenet.model.name == "basenet_resnet18" and basenet.optim.nesterov and basenet.epochs == 40
     airbench = RECIPES["cifar-airbench"]
-    assert airbench.model.name == "airbench94" and airbench.epochs == 10 and airbench.tta
+    assert airbench.model.name == "airbench94" and airbench.epochs == 10 and airbench.final_epoch_fraction == 0.9
+    assert airbench.tta and airbench.tta_translate == 1 and airbench.data.flip_mode == "alternating"
+    assert airbench.model.whiten_images == 5000 and airbench.model.frozen_after == (("whiten.bias", 3),)
+    assert airbench.optim.lookahead_every == 5
     assert airbench.optim.peak_lr == pytest.approx(1.5, rel=0.01)
 
 
@@ -101,7 +105,7 @@ def test_cli_trains_on_cifar_format_data(cifar_dir, tmp_path):
     assert d["provenance"]["dataset"]["checksum"].startswith("sha256:")
     assert d["config"]["model"]["width"] == 16 and d["config"]["epochs"] == 4
     assert d["config"]["optim"]["peak_lr"] == 0.4
-    assert d["published"]["source"] == "https://arxiv.org/abs/2404.00498"
+    assert d["published"]["source"] == RECIPES["cifar-airbench"].published_source
     losses = [e["train_loss"] for e in d["outcome"]["epochs"]]
     assert losses[-1] < losses[0] * 0.9, losses                            # loss falls
     assert all(e["images_per_s"] > 0 for e in d["outcome"]["epochs"])
@@ -141,7 +145,7 @@ def train_in_process(tmp_path, cifar_dir, name, **overrides):
 
 @pytest.mark.parametrize("name", CIFAR_NAMES)
 def test_every_cifar_recipe_runs_an_epoch(tmp_path, cifar_dir, name):
-    extra = {"model.depth": 10} if name == "cifar-wide-8gpu" else {}
+    extra = {"model.depth": 10} if RECIPES[name].model.name == "wide_resnet" else {}
     d = train_in_process(tmp_path, cifar_dir, name, **extra)
     assert d["status"] == "finished" and len(d["outcome"]["epochs"]) == 1
     assert np.isfinite(d["outcome"]["epochs"][0]["train_loss"])

@@ -10,6 +10,7 @@ import torch
 from repro.recipes import RECIPES, apply_overrides, get_recipe
 from repro.train import schedule as sched
 from repro.train.evaluate import evaluate
+from repro.train.loop import epoch_shape
 from repro.train.optim import param_groups
 from repro.train.models import build_model
 from tests.helpers_imagenet import make_tree
@@ -25,13 +26,33 @@ def test_recipes_are_registered_with_their_targets():
     assert (fastai.model.name, fastai.precision, fastai.gpus) == ("resnet50", "fp16", 8)
     assert (rn50.task, rn50.target_metric, rn50.target, rn50.model.name) == ("imagenet-top1", "top1", 0.759, "resnet50")
     assert (rn18.model.name, rn18.gpus) == ("resnet18", 1)
-    for r in (fastai, rn50, rn18):
+    for r in (rn50, rn18, RECIPES["imagenet-rn50-onecycle"]):
         assert r.data.name == "imagenet" and r.optim.no_bn_weight_decay and r.channels_last
+    assert not fastai.optim.no_bn_weight_decay and not fastai.model.zero_init_residual
     assert fastai.published_source.startswith("https://")
 
 
-def test_fastai_sizes_go_128_224_288_and_rescale_with_epochs():
-    knots = get_recipe("imagenet-fastai-2018").data.size_knots
+def test_fastai_2018_is_the_entry_as_submitted_epoch_by_epoch():
+    """main.py at c4b2255 with --lr 0.40 --epochs 45 --small, -b 192 per GPU, 8 GPUs (docs/recipes.md)."""
+    r = get_recipe("imagenet-fastai-2018")
+    assert (r.optim.name, r.schedule.momentum_max, r.optim.weight_decay, r.epochs) == ("sgd", 0.9, 1e-4, 45)
+    lr = sched.build_lr_schedule(r.schedule, r.optim.peak_lr)
+    per_epoch = [float(lr.lr(e / 45)) for e in range(45)]   # main.py sets the LR once per epoch (0-based)
+    expected = [0.1, 0.4 / 3, 0.2] + [0.4] * 18 + [0.04] * 14 + [0.004] * 8 + [0.0004] * 2
+    assert per_epoch == pytest.approx(expected)
+    assert float(lr.lr((21 - 1e-9) / 45)) == pytest.approx(0.4)            # flat within the epoch
+    shapes = [epoch_shape(r, e) for e in range(1, 46)]                      # 1-based epochs
+    assert shapes == [(128, 1536)] * 18 + [(224, 1536)] * 23 + [(288, 1024)] * 4
+    assert {batch // r.gpus for _, batch in shapes} == {192, 128}
+
+
+def test_stage_batch_ratio_follows_a_smaller_batch():
+    r = apply_overrides(get_recipe("imagenet-fastai-2018"), ["data.batch_size=6"])
+    assert [epoch_shape(r, e)[1] for e in (1, 19, 42)] == [6, 6, 4]
+
+
+def test_onecycle_variant_sizes_go_128_224_288_and_rescale_with_epochs():
+    knots = get_recipe("imagenet-rn50-onecycle").data.size_knots
     assert knots == sched.staged_knots(((0.0, 128), (0.45, 224), (0.88, 288)))
     for epochs in (35, 70, 10):
         sizes = [sched.size_for_epoch(knots, e, epochs) for e in range(1, epochs + 1)]
@@ -103,7 +124,7 @@ def test_fastai_2018_runs_end_to_end_on_cpu_changing_size(tmp_path):
     record = json.loads(next(Path(tmp_path / "r").glob("imagenet-fastai-2018/*/run.json")).read_text())
     epochs = record["outcome"]["epochs"]
     assert record["status"] == "finished" and record["task"] == "imagenet-top5"
-    assert [(e["image_size"], e["batch_size"]) for e in epochs] == [(128, 8), (224, 4)]
+    assert [(e["image_size"], e["batch_size"]) for e in epochs] == [(128, 4), (224, 4)]
     assert all(e["top1"] is not None and e["top5"] is not None for e in epochs)
     assert record["provenance"]["dataset"]["checksum"].startswith("sha256:")
     assert record["provenance"]["dataset"]["num_train"] == 12

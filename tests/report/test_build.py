@@ -332,3 +332,28 @@ def test_pages_are_written_through_a_staging_folder_that_does_not_stay(tmp_path)
     build_site(GOLDEN, out)
     assert not list((out / "runs").glob(".staging-*"))
     assert (out / "runs" / "digits" / "20261101T100000Z-d00000.html").read_text().startswith("<!doctype")
+
+
+def test_fixture_runs_render_as_examples_never_as_measurements(site):
+    """Every golden run says "fixture": true; its rows and pages say it is an example."""
+    assert all(r.get("fixture") is True for r in golden_runs())
+    page = soup(site / "index.html")
+    entries = page.select("table.leaderboard tr.entry")
+    assert entries and all("fixture" in tr["class"] for tr in entries)
+    assert all(tr.select_one("td.runs .badge.example").get_text() == "example, not measured" for tr in entries)
+    for tr in entries[:3]:
+        run_page = site / tr.select_one("td.runs a")["href"]
+        assert "not a measurement" in soup(run_page).find("dd", class_="example").get_text()
+
+
+def test_a_measured_run_carries_no_example_mark(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN / "digits", results / "digits")
+    for run_json in results.rglob("run.json"):
+        data = json.loads(run_json.read_text())
+        del data["fixture"]
+        run_json.write_text(json.dumps(data))
+    page = soup(build_site(results, tmp_path / "site"))
+    entries = page.select("table.leaderboard tr.entry")
+    assert entries and not any("fixture" in tr["class"] for tr in entries)
+    assert not page.select(".badge.example")

@@ -103,14 +103,14 @@ def test_repro_imagenet_gpus_2_launches_two_cpu_ranks(tmp_path):
 
 
 @pytest.mark.slow
-def test_repro_cifar_wide_8gpu_runs_on_two_cpu_ranks(tmp_path):
+def test_repro_cifar_fastai_8gpu_runs_on_two_cpu_ranks(tmp_path):
     from tests.conftest import run_cli
-    proc = run_cli("cifar", "--recipe", "cifar-wide-8gpu", "--synthetic", "--gpus", "2", "--device", "cpu",
+    proc = run_cli("cifar", "--recipe", "cifar-fastai-2018-8gpu", "--synthetic", "--gpus", "2", "--device", "cpu",
                    "--epochs", "1", "--set", "data.synthetic_images=64", "--set", "data.batch_size=16",
                    "--set", "data.eval_batch_size=16", "--set", "model.width=8", "--results", str(tmp_path),
                    "--quiet", timeout=400)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    (run_json,) = tmp_path.glob("cifar-wide-8gpu/*/run.json")
+    (run_json,) = tmp_path.glob("cifar-fastai-2018-8gpu/*/run.json")
     record = json.loads(run_json.read_text())
     assert record["status"] == "finished" and record["hardware"]["world_size"] == 2
     assert record["outcome"]["epochs"][0]["top1"] is not None

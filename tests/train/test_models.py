@@ -4,7 +4,8 @@ import torch
 from torch import nn
 
 from repro.recipes import ModelSpec
-from repro.train.models import (MODELS, Airbench94Net, ConcatPool2d, build_model, count_parameters)
+from repro.train.models import (INITIALISATION, MODELS, Airbench94Net, BasenetResNet18, ConcatPool2d, build_model,
+                                count_parameters)
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -15,6 +16,7 @@ SMALL = {  # narrow versions so forward/backward stays fast on CPU; the layer st
     "wide_resnet": ModelSpec(name="wide_resnet", num_classes=10, width=8, depth=16),
     "resnet9": ModelSpec(name="resnet9", num_classes=10, width=8),
     "airbench94": ModelSpec(name="airbench94", num_classes=10, width=8),
+    "basenet_resnet18": ModelSpec(name="basenet_resnet18", num_classes=10),
 }
 
 
@@ -34,7 +36,7 @@ def test_forward_backward_at_two_sizes(name, size):
 
 
 def test_all_cifar_models_registered_beside_digits():
-    assert {"digits_net", "preact_resnet18", "wide_resnet", "resnet9", "airbench94"} <= set(MODELS)
+    assert {"digits_net", "preact_resnet18", "wide_resnet", "basenet_resnet18", "resnet9", "airbench94"} <= set(MODELS)
     with pytest.raises(ValueError, match="unknown model 'resnet1000'"):
         build_model(ModelSpec(name="resnet1000", num_classes=10))
 
@@ -51,6 +53,7 @@ def test_preact_resnet18_parameter_count():
     (ModelSpec(name="wide_resnet", num_classes=10, width=96, depth=22), 9_658_458),   # fast.ai's wrn_22
     (ModelSpec(name="resnet9", num_classes=10, width=64), 6_573_120),
     (ModelSpec(name="airbench94", num_classes=10, width=64), 1_972_792),
+    (ModelSpec(name="basenet_resnet18", num_classes=10), 5_205_962),                 # bkj/basenet's ResNet18
 ])
 def test_reference_parameter_counts(spec, expected):
     assert count_parameters(build_model(spec)) == expected
@@ -152,3 +155,55 @@ def test_airbench_batchnorm_shift_learns_64_times_faster():
             opt.step()
     assert torch.allclose(ours.bias * ours.bias_scale, plain.bias, atol=1e-5)
     assert not torch.allclose(plain.bias, torch.zeros(4))
+
+
+def test_wide_resnet_starts_as_fastais_wideresnet_py():
+    """INITIALISATION["wide_resnet"]: conv N(0, 2/(k·k·out)), BN γ 1 β 0, head bias 0."""
+    assert INITIALISATION["wide_resnet"] == "conv N(0, 2/(k·k·out)), BN γ 1 β 0, head bias 0"
+    torch.manual_seed(0)
+    model = build_model(ModelSpec(name="wide_resnet", num_classes=10, width=96, depth=22))
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d) and m.weight.numel() > 10_000:
+            expected = (2.0 / (m.kernel_size[0] * m.kernel_size[1] * m.out_channels)) ** 0.5
+            assert abs(m.weight.std().item() / expected - 1) < 0.05 and abs(m.weight.mean().item()) < expected / 20
+        elif isinstance(m, nn.BatchNorm2d):
+            assert torch.all(m.weight == 1) and torch.all(m.bias == 0)
+    assert torch.all(model.head.bias == 0)
+
+
+def test_basenet_resnet18_is_bkjs_modified_resnet18():
+    """Prep conv + BN + ReLU, stages 64/128/256/256, no final BN, avg ‖ max pooling, Linear(512, 10); BN γ
+    uniform in [0, 1) as PyTorch 0.3.1 started it."""
+    assert "BN γ U[0, 1)" in INITIALISATION["basenet_resnet18"]
+    torch.manual_seed(0)
+    model = build_model(ModelSpec(name="basenet_resnet18", num_classes=10))
+    assert isinstance(model, BasenetResNet18)
+    assert [type(m) for m in model.prep] == [nn.Conv2d, nn.BatchNorm2d, nn.ReLU]
+    assert [b.conv2.out_channels for b in model.layers] == [64, 64, 128, 128, 256, 256, 256, 256]
+    assert model.classifier.in_features == 512 and isinstance(model.pool, ConcatPool2d)
+    gammas = torch.cat([m.weight for m in model.modules() if isinstance(m, nn.BatchNorm2d)])
+    assert gammas.min() >= 0 and gammas.max() < 1 and gammas.std() > 0.2
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            fan_in = m.weight[0].numel()
+            assert m.weight.abs().max() <= fan_in ** -0.5 + 1e-6
+    x = torch.randn(2, 3, 32, 32)
+    features = model.layers(model.prep(x))
+    assert features.shape == (2, 256, 4, 4)               # the last stage is 256 wide, strides 1, 2, 2, 2
+
+
+def test_airbench_convs_start_with_identity_filters():
+    assert "dirac" in INITIALISATION["airbench94"]
+    model = Airbench94Net(width=8, num_classes=10, concat_pool=False)
+    for conv in (m for m in model.groups.modules() if isinstance(m, nn.Conv2d)):
+        n = min(conv.in_channels, conv.out_channels)      # airbench: dirac_(w[:w.size(1)])
+        identity = torch.zeros_like(conv.weight[:n])
+        identity[torch.arange(n), torch.arange(n), 1, 1] = 1
+        assert torch.equal(conv.weight[:n].detach(), identity)
+    assert torch.all(model.whiten.bias == 0)
+
+
+def test_torchvision_resnet_zero_init_residual_follows_the_spec():
+    on = build_model(ModelSpec(name="resnet18", num_classes=7))
+    off = build_model(ModelSpec(name="resnet18", num_classes=7, zero_init_residual=False))
+    assert not on.layer1[0].bn2.weight.any() and torch.all(off.layer1[0].bn2.weight == 1)

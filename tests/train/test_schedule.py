@@ -42,7 +42,7 @@ def test_piecewise_airbench_shape():
     assert np.all(s.momentum(np.linspace(0, 1, 5)) == 0.85)
 
 
-@pytest.mark.parametrize("name", ["cifar-fastai-2018", "cifar-wide-8gpu", "cifar-airbench", "digits"])
+@pytest.mark.parametrize("name", ["cifar-fastai-2018", "cifar-fastai-2018-8gpu", "cifar-airbench", "digits"])
 @pytest.mark.parametrize("epochs", [2, 7])
 def test_recipe_schedules_rescale_with_epochs(name, epochs):
     """--epochs changes the number of steps; the peak lands at the same fraction of training and the

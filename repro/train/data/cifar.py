@@ -11,7 +11,9 @@ naming it.
 
 Training batches are gathered and augmented on the device (reflect-pad + random crop, horizontal flip,
 cutout) with random numbers drawn from the caller's seeded `torch.Generator`, so an epoch is a pure
-function of the seed. `data.loader = "dataloader"` swaps in a plain torch DataLoader (per-sample numpy
+function of the seed. `data.flip_mode = "alternating"` is airbench's alternating flip: each image gets one
+coin (drawn from the run's seed) and is mirrored in every other epoch, so it is seen both ways in any two
+consecutive epochs. `data.loader = "dataloader"` swaps in a plain torch DataLoader (per-sample numpy
 augmentation on the host, `data.workers` processes, then a copy to the device) to measure what the device
 path saves; it uses the same draws, so both loaders yield the same batches.
 
@@ -122,12 +124,18 @@ class CifarData:
     sharded = False
 
     def __init__(self, arrays: CifarArrays, info: DatasetInfo, *, device, padding: int = 0,
-                 flip: bool = False, cutout: int = 0, loader: str = "device", workers: int = 0) -> None:
+                 flip: bool = False, cutout: int = 0, loader: str = "device", workers: int = 0,
+                 flip_mode: str = "random", seed: int = 0) -> None:
         if loader not in ("device", "dataloader"):
             raise DataError(f"data.loader must be 'device' or 'dataloader', got {loader!r}")
+        if flip_mode not in ("random", "alternating"):
+            raise DataError(f"data.flip_mode must be 'random' or 'alternating', got {flip_mode!r}")
         self.device = torch.device(device)
         self.info = info
         self.padding, self.flip, self.cutout = padding, flip, cutout
+        # alternating flip: every image's own coin, drawn once from the run's seed
+        self._base_flip = (torch.randint(0, 2, (info.num_train,), generator=torch.Generator().manual_seed(seed)
+                                         ).bool() if flip_mode == "alternating" else None)
         self.loader, self.workers = loader, workers
         self.mean, self.std = normalizer(self.device)
         self.x_train = torch.from_numpy(np.ascontiguousarray(arrays.x_train)).to(self.device)
@@ -147,7 +155,7 @@ class CifarData:
         # the whole epoch's draws are made up front (so the generator advances the same when resuming), on
         # the CPU, identically for both loaders: they yield the same batches
         order = torch.randperm(n, generator=generator)
-        params = draw_params(n, generator, self.padding)
+        params = self._epoch_flips(draw_params(n, generator, self.padding), order, epoch)
         steps = self.steps_per_epoch(batch_size)
         if self.loader == "dataloader":
             yield from self._dataloader_batches(order, params, batch_size, steps, start_batch, image_size)
@@ -159,6 +167,19 @@ class CifarData:
             x = augment(self.x_train[idx], params.slice(start, stop), padding=self.padding, flip=self.flip,
                         cutout=self.cutout, mean=self.mean, std=self.std)
             yield resize(x, image_size), self.y_train[idx]
+
+    def _epoch_flips(self, params: AugmentParams, order: torch.Tensor, epoch: int) -> AugmentParams:
+        """Alternating flip: the j-th image of the epoch (image order[j]) is mirrored when its own coin,
+        turned over in even epochs, says so; the random coins drawn for the epoch go unused."""
+        if self._base_flip is None:
+            return params
+        flips = self._base_flip[order] ^ (epoch % 2 == 0)
+        return AugmentParams(params.dx, params.dy, flips, params.cy, params.cx)
+
+    def init_images(self, count: int) -> torch.Tensor:
+        """The first `count` training images in file order, normalised, not augmented (data-dependent
+        initialisation, e.g. airbench's whitening from 5,000 images)."""
+        return (self.x_train[:count].float() - self.mean) / self.std
 
     def eval_batches(self, batch_size: int, image_size: int | None = None
                      ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -265,4 +286,4 @@ def make(recipe, *, device, data_dir=None, synthetic=False, seed: int = 0) -> Ci
                        synthetic=bool(synthetic))
     d = recipe.data
     return CifarData(arrays, info, device=device, padding=d.crop_padding, flip=d.flip, cutout=d.cutout,
-                     loader=d.loader, workers=d.workers)
+                     loader=d.loader, workers=d.workers, flip_mode=d.flip_mode, seed=seed)

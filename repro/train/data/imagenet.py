@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.io import ImageReadMode, decode_jpeg, read_file
 from torchvision.transforms.v2 import functional as TF
 
-from repro.train.data import DataError, DatasetInfo
+from repro.train.data import DataError, DatasetInfo, imagenet_rect
 from repro.train.data.imagenet_decode import decode_batch_on_device
 from repro.train.distributed import env_rank
 from repro.train.data.imagenet_tree import ImageTree, check_tree, scan_tree
@@ -99,7 +99,9 @@ def train_transform(img: torch.Tensor, size: int, g: random.Random, flip: bool) 
     return out
 
 
-def eval_transform(img: torch.Tensor, size: int) -> torch.Tensor:
+def eval_transform(img: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
+    if isinstance(size, tuple):   # rectangular validation: the batch's (height, width)
+        return imagenet_rect.rect_transform(img, size, EVAL_CROP_RATIO)
     short = round(size / EVAL_CROP_RATIO)
     return TF.center_crop(TF.resize(img, [short], antialias=True), [size, size])
 
@@ -123,7 +125,7 @@ class JpegFiles(Dataset):
             img = decode_jpeg(data, mode=ImageReadMode.RGB)
         except RuntimeError:  # unreadable or not a JPEG: the main process counts and reports it
             return (torch.zeros(0, dtype=torch.uint8) if not self.decode else
-                    torch.zeros((3, size, size), dtype=torch.uint8)), IGNORE_LABEL, index
+                    torch.zeros((3, *imagenet_rect.height_width(size)), dtype=torch.uint8)), IGNORE_LABEL, index
         if self.train:
             return train_transform(img, size, sample_generator(self.seed, epoch, index), self.flip), label, index
         return eval_transform(img, size), label, index
@@ -163,11 +165,13 @@ class ImageNetData:
 
     def __init__(self, tree: ImageTree, *, device: torch.device | str = "cpu", seed: int = 0, workers: int = 0,
                  flip: bool = True, gpu_decode: bool | None = None, max_bad_fraction: float = MAX_BAD_FRACTION,
-                 default_size: int = 224) -> None:
+                 default_size: int = 224, rect_val: bool = False, size_multiple: int = 32) -> None:
         self.tree, self.device, self.seed = tree, torch.device(device), seed
         self.rank, self.world = env_rank()
         self.gpu_decode = self.device.type == "cuda" if gpu_decode is None else gpu_decode
         self.default_size = default_size
+        self.rect_val, self.size_multiple = rect_val, size_multiple
+        self._val_ratios: list[float] | None = None      # rectangular validation: read once, when first needed
         self.max_bad = max_bad_fraction * (len(tree.train) + len(tree.val))
         self.bad_images: dict[str, str] = {}
         self.info = DatasetInfo(name="imagenet", num_train=len(tree.train), num_eval=len(tree.val),
@@ -220,6 +224,11 @@ class ImageNetData:
         per_rank = max(1, batch_size // self.world)
         self._plans["val"].batches = [[(i, size, 0) for i in mine[s:s + per_rank]]
                                       for s in range(0, len(mine), per_rank)]
+        if self.rect_val:
+            if self._val_ratios is None:
+                self._val_ratios = imagenet_rect.aspect_ratios(self.tree.val)
+            self._plans["val"].batches = imagenet_rect.rank_plan(self._val_ratios, batch_size, size,
+                                                                 self.size_multiple, self.rank, self.world)
         for batch in self._loaders["val"]:
             x, y = self._to_device(batch, size, 0, train=False)
             keep = y != IGNORE_LABEL
@@ -257,7 +266,7 @@ class ImageNetData:
         for k, img in enumerate(decode_batch_on_device(data, self.device)):
             if img is None:
                 labels[k] = IGNORE_LABEL
-                out.append(torch.zeros((3, size, size), dtype=torch.uint8, device=self.device))
+                out.append(torch.zeros((3, *imagenet_rect.height_width(size)), dtype=torch.uint8, device=self.device))
             elif train:
                 out.append(train_transform(img, size, sample_generator(self.seed, epoch, int(index[k])),
                                            self._loaders["train"].dataset.flip))
@@ -347,4 +356,5 @@ def make(recipe, *, device, data_dir=None, synthetic=False, seed: int = 0):
     if synthetic:
         return SyntheticImageNet(recipe, device)
     return ImageNetData(scan_tree(Path(data_dir)), device=device, seed=seed, workers=recipe.data.workers,
-                        flip=recipe.data.flip, default_size=recipe.data.eval_size or recipe.data.image_size or 224)
+                        flip=recipe.data.flip, default_size=recipe.data.eval_size or recipe.data.image_size or 224,
+                        rect_val=recipe.data.rect_val, size_multiple=recipe.data.size_multiple)

@@ -193,3 +193,61 @@ def test_image_size_resizes_train_and_eval(cifar_dir):
 def test_unknown_loader_is_an_error():
     with pytest.raises(RecipeError, match="data.loader must be one of device, dataloader, got 'magic'"):
         recipe(**{"data.loader": "magic"})
+
+
+def _half_bright(n: int) -> np.ndarray:
+    """Image i: left half grey level 4·i, right half 255, so a mirrored image is told apart and named."""
+    images = np.full((n, 3, 32, 32), 255, np.uint8)
+    images[:, :, :, :16] = (4 * np.arange(n, dtype=np.uint8))[:, None, None, None]
+    return images
+
+
+def _flips_by_image(data, epoch: int, generator) -> dict[int, bool]:
+    flips = {}
+    mean, std = data.mean.view(1, 3, 1, 1), data.std.view(1, 3, 1, 1)
+    for x, _ in data.train_batches(epoch, 5, generator):
+        pixels = (x * std + mean).round()
+        for left, right in zip(pixels[:, 0, 0, 0].tolist(), pixels[:, 0, 0, 31].tolist()):
+            dark = min(left, right)
+            flips[int(dark) // 4] = left > right
+    return flips
+
+
+def test_alternating_flip_mirrors_each_image_in_every_other_epoch(tmp_path):
+    cifar_files.write_python_batches(tmp_path, _half_bright(23), np.zeros(23, np.int64), *labelled_images(7))
+    data = cifar.make(recipe(**{"data.crop_padding": 0}), device="cpu", data_dir=tmp_path, seed=3)
+    g = torch.Generator().manual_seed(0)
+    epochs = [_flips_by_image(data, e, g) for e in (1, 2, 3, 4)]
+    seen = set(epochs[0])
+    assert len(seen) == 20                           # 4 batches of 5 (the last partial batch is dropped)
+    both = seen & set(epochs[1])
+    assert all(epochs[0][i] != epochs[1][i] for i in both)          # every image turns over next epoch
+    assert all(epochs[0][i] == epochs[2][i] for i in seen & set(epochs[2]))
+    assert 0 < sum(epochs[0].values()) < len(seen)                  # the first epoch's coin is random
+    again = cifar.make(recipe(**{"data.crop_padding": 0}), device="cpu", data_dir=tmp_path, seed=3)
+    assert _flips_by_image(again, 1, torch.Generator().manual_seed(0)) == epochs[0]   # a pure function of the seed
+
+
+def test_random_flip_draws_a_fresh_coin_each_epoch(tmp_path):
+    cifar_files.write_python_batches(tmp_path, _half_bright(23), np.zeros(23, np.int64), *labelled_images(7))
+    data = cifar.make(recipe(**{"data.crop_padding": 0, "data.flip_mode": "random"}), device="cpu", data_dir=tmp_path)
+    g = torch.Generator().manual_seed(0)
+    first, second = (_flips_by_image(data, e, g) for e in (1, 2))
+    both = set(first) & set(second)
+    assert any(first[i] == second[i] for i in both) and any(first[i] != second[i] for i in both)
+
+
+def test_init_images_are_the_first_training_images_normalised_not_augmented(cifar_dir):
+    data = cifar.make(recipe(), device="cpu", data_dir=cifar_dir)
+    images = registry.init_images(recipe(), data, 5)
+    expected = (data.x_train[:5].float() - data.mean) / data.std
+    assert torch.equal(images, expected)
+    assert registry.init_images(recipe(), data, 5000).shape[0] == 23      # fewer images than asked: all
+
+
+def test_data_dependent_start_is_refused_where_no_dataset_provides_images():
+    imagenet = apply_overrides(get_recipe("imagenet-rn18-1gpu"), ["model.name=airbench94", "model.whiten_images=10"])
+    with pytest.raises(DataError, match="model.whiten_images"):
+        registry.check(imagenet, data_dir=None, synthetic=True)
+    with pytest.raises(RecipeError, match="whitening stem"):
+        apply_overrides(get_recipe("cifar-fastai-2018"), ["model.whiten_images=10"])
