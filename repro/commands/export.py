@@ -10,7 +10,7 @@ from repro.commands.output import ExitCode, Output
 from repro.launch import skypilot
 
 SKYPILOT_EXAMPLES = """\
-repro export skypilot --recipe cifar-fastai-2018 --gpus V100:8 --spot \\
+repro export skypilot --recipe cifar-fastai-2018-8gpu --gpus V100:8 --spot \\
     --image ghcr.io/you/repro@sha256:<digest> --data-source s3://you-data/cifar10 \\
     --results-bucket s3://you-results --out cifar.sky.yaml
 sky jobs launch cifar.sky.yaml

@@ -1,6 +1,6 @@
 """Export a recipe as a SkyPilot task: cloud placement and spot recovery are SkyPilot's job, not ours.
 
-    repro export skypilot --recipe cifar-fastai-2018 --gpus V100:8 --spot --out cifar.sky.yaml
+    repro export skypilot --recipe cifar-fastai-2018-8gpu --gpus V100:8 --spot --out cifar.sky.yaml
     sky jobs launch cifar.sky.yaml          # managed job: spot with recovery
     sky launch cifar.sky.yaml               # or a plain cluster
 
