@@ -40,7 +40,7 @@ def register(sub) -> None:
 def cmd_import_dawnbench(args: argparse.Namespace, out: Output) -> int:
     from repro.harness.store import atomic_write_json
     from repro.pricing.catalog import load_snapshot
-    from repro.pricing.money import format_usd
+    from repro.pricing.money import format_usd, to_decimal
     from repro.report.dawnbench_entries import import_entries
     from repro.report.format import hms
     from repro.report.published import imported_path
@@ -60,7 +60,8 @@ def cmd_import_dawnbench(args: argparse.Namespace, out: Output) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(target, document)
     for entry in document["entries"]:
-        out.record("published", entry)
+        out.record("published", {**entry, "usd_per_hour": to_decimal(entry["usd_per_hour"]),
+                                  "reported_usd": to_decimal(entry["reported_usd"])})
         reported = (f"reported {format_usd(entry['reported_usd'])}" if entry["reported_usd"]
                     else "no reported cost")
         out.line(f"{entry['id']:58s} {hms(entry['time_to_target_s']):>11s}  {reported}; "

@@ -36,6 +36,8 @@ TASKS: dict[str, dict[str, Any]] = {
 # Settings that name a recipe or fit it to a machine, not what it does: they may differ freely.
 UNSCORED = frozenset({"name", "description", "published_claim", "published_source", "seed", "gpus",
                       "data.workers", "data.eval_batch_size"})
+# judged against the task's standard target, not against the recipe (see _target_reasons)
+TARGET_KEYS = frozenset({"target", "target_metric"})
 MAX_LISTED_CHANGES = 4
 
 _SHIPPED: dict[str, tuple[str, dict[str, Any]]] = {}   # recipe name → (hash, flattened settings)
@@ -86,7 +88,9 @@ def settings_changes(recipe: Any, config: Any, recipe_hash: Any) -> dict[str, An
     if recipe_hash == shipped_hash:
         return {"against": shipped_hash, "changes": [], "more": 0}
     changes = [[key, value, shipped_flat[key]] for key, value in flatten(config).items()
-               if key not in UNSCORED and key in shipped_flat and not _same(value, shipped_flat[key])]
+               if key not in UNSCORED and key not in TARGET_KEYS and key in shipped_flat
+               and not _same(value, shipped_flat[key])]
+    changes.sort(key=lambda change: change[0] != "epochs")     # the change people make most, first
     return {"against": shipped_hash, "changes": changes[:MAX_LISTED_CHANGES],
             "more": max(0, len(changes) - MAX_LISTED_CHANGES)}
 

@@ -91,7 +91,8 @@ def load_side(ref: str, results_dir: Path) -> dict[str, Any]:
         "runs": [{"run_id": s["run_id"], "seed": s["seed"], "status": s["status"],
                   "time_to_target_s": s["time_to_target_s"], "dir": s["source_dir"]} for s in summaries],
         "time_to_target_s": score.olympic_mean_s, "converged": score.converged, "n": score.n,
-        "market_costs": cheapest(group_costs([s for s, t in zip(summaries, times) if t is not None])),
+        "market_costs": {market: {**cost, "usd": to_decimal(cost["usd"])} for market, cost in
+                         cheapest(group_costs([s for s, t in zip(summaries, times) if t is not None])).items()},
         "settings": {k: _value([s.get(k) for s in settings]) for k in keys},
         "provenance": _provenance([r.data for r in records], summaries), "errors": errors,
     }
@@ -119,7 +120,7 @@ def compare(ref_a: str, ref_b: str, results_dir: Path) -> dict[str, Any]:
         usd_b = (b["market_costs"].get(market) or {}).get("usd")
         if usd_a is not None or usd_b is not None:
             metrics.append({"what": f"cost, {LABELS[market]}", "a": usd_a, "b": usd_b,
-                            "ratio": _ratio(to_decimal(usd_a), to_decimal(usd_b)), "unit": "usd"})
+                            "ratio": _ratio(usd_a, usd_b), "unit": "usd"})
     return {"a": a, "b": b, "settings": settings, "provenance": provenance, "metrics": metrics}
 
 

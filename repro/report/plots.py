@@ -78,7 +78,7 @@ def _usd_tick(value: float, _position=None) -> str:
     """`$0.0001`, `$1`, `$1,000`: a decade tick as a plain dollar amount (no 1e-05)."""
     if value <= 0:
         return ""
-    return f"${Decimal(repr(value)).normalize():,f}"
+    return f"${Decimal(repr(float(value))).normalize():,f}"
 
 
 def _axes(ax, xs: list[float], ys: list[float], market_label: str) -> None:
@@ -99,29 +99,34 @@ def _axes(ax, xs: list[float], ys: list[float], market_label: str) -> None:
 
 
 def pareto_svg(board: dict, market: str) -> str:
+    with plt.rc_context(STYLE):
+        return _svg(pareto_figure(board, market))
+
+
+def pareto_figure(board: dict, market: str):
     """Cost on one market against time, measured and published points told apart, the Pareto
-    front over both drawn; the legend sits under the axes, off the data."""
+    front over both drawn; the legend sits under the axes, off the data. (Call inside
+    rc_context(STYLE); the caller closes the figure.)"""
     points = pareto_points(board, market)
     measured, published = points["measured"], points["published"]
     label = dict(zip(board["markets"], board["market_labels"])).get(market, market)
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.4, 4.0))
-        fig.subplots_adjust(left=0.15, right=0.97, bottom=0.26, top=0.92)
-        ax.scatter([p[0] for p in measured], [p[1] for p in measured], s=22, color="#0b5cad",
-                   label="measured here" if measured else None, gid="points", zorder=3,
-                   rasterized=len(measured) > RASTER_OVER)
-        ax.scatter([p[0] for p in published], [p[1] for p in published], s=34, marker="D",
-                   facecolors="none", edgecolors="#6b4e16", gid="published", zorder=3,
-                   label="published, priced today" if published else None)
-        front = pareto_front(measured + published)
-        ax.plot([p[0] for p in front], [p[1] for p in front], "-", color="#c2410c", lw=1.2,
-                gid="pareto-front-line", zorder=4, drawstyle="steps-post")
-        ax.scatter([p[0] for p in front], [p[1] for p in front], s=70, facecolors="none",
-                   edgecolors="#c2410c", label="Pareto front", gid="pareto-front", zorder=4)
-        _axes(ax, [p[0] for p in measured + published], [p[1] for p in measured + published], label)
-        ax.set_title(f"{board['title']}: cost on {label} against time")
-        fig.legend(loc="lower center", ncol=3, fontsize=8, frameon=False)
-        return _svg(fig)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    fig.subplots_adjust(left=0.15, right=0.97, bottom=0.26, top=0.92)
+    ax.scatter([p[0] for p in measured], [p[1] for p in measured], s=22, color="#0b5cad",
+               label="measured here" if measured else None, gid="points", zorder=3,
+               rasterized=len(measured) > RASTER_OVER)
+    ax.scatter([p[0] for p in published], [p[1] for p in published], s=34, marker="D",
+               facecolors="none", edgecolors="#6b4e16", gid="published", zorder=3,
+               label="published, priced today" if published else None)
+    front = pareto_front(measured + published)
+    ax.plot([p[0] for p in front], [p[1] for p in front], "-", color="#c2410c", lw=1.2,
+            gid="pareto-front-line", zorder=4, drawstyle="steps-post")
+    ax.scatter([p[0] for p in front], [p[1] for p in front], s=70, facecolors="none",
+               edgecolors="#c2410c", label="Pareto front", gid="pareto-front", zorder=4)
+    _axes(ax, [p[0] for p in measured + published], [p[1] for p in measured + published], label)
+    ax.set_title(f"{board['title']}: cost on {label} against time")
+    fig.legend(loc="lower center", ncol=3, fontsize=8, frameon=False)
+    return fig
 
 
 def history_svg(series: dict) -> str:
