@@ -8,6 +8,8 @@ the stylesheet uses to label cells when a narrow screen shows each row as a card
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from markupsafe import Markup
 
 from repro.pricing.money import format_usd
@@ -18,6 +20,12 @@ from repro.report.markets import LABELS
 STALE = " (prices from a snapshot past its age limit)"
 
 
+@lru_cache(maxsize=1 << 16)
+def _usd(amount: str) -> str:
+    """format_usd of a cost string, once per distinct amount (a board repeats many)."""
+    return _text(format_usd(amount))
+
+
 def _cost_cell(row: dict, market: str, measured: bool) -> str:
     cost = row["market_costs"].get(market)
     if cost is not None:
@@ -25,7 +33,7 @@ def _cost_cell(row: dict, market: str, measured: bool) -> str:
         title = f"{cost['key']} {cost['instance_type'] or ''}{stale}"
         mark = ' class="stale"' if stale else ""
         return (f'<td class="cost m-{market}" data-value="{_text(cost["usd"])}" title="{_text(title)}">'
-                f'<span{mark}>{_text(format_usd(cost["usd"]))}</span></td>')
+                f'<span{mark}>{_usd(cost["usd"])}</span></td>')
     if measured and not row["priced"]:
         why, text = "no cost.json in the run directory", "not priced"
     elif not measured and row.get("not_priced"):
@@ -135,23 +143,19 @@ def time_rows(board: dict) -> Markup:
 
 def cost_rows(board: dict, market: str) -> Markup:
     """The ranking by cost on one market (board["by_cost"][market])."""
-    entries = {e["group_id"]: e for e in board["entries"]}
-    published = {p["id"]: p for p in board["published"]}
     out = []
     for item in board["by_cost"][market]:
-        row = entries[item["ref"]] if item["kind"] == "measured" else published[item["ref"]]
-        cost = row["market_costs"][market]
-        where = f'<td class="instance">{_text(cost["key"])} {_text(cost["instance_type"] or "")}</td>'
+        row = board["entries" if item["kind"] == "measured" else "published"][item["index"]]
         if item["kind"] == "measured":
             out.append(f'<tr class="entry"><td class="rank">{item["rank"]}</td>'
-                       + _cost_cell(row, market, True) + where
+                       + _cost_cell(row, market, True)
                        + f'<td class="time" data-value="{_text(row["time_to_target_s"])}">'
                        f'{_text(hms(row["time_to_target_s"]))}</td>'
                        + _recipe_cell(row) + _hardware_cell(row) + '</tr>\n')
         else:
             entry, hardware = _published_cells(row)
             out.append('<tr class="published-row"><td class="rank"><span class="badge">published</span></td>'
-                       + _cost_cell(row, market, False) + where
+                       + _cost_cell(row, market, False)
                        + f'<td class="time" data-value="{_text(row["time_to_target_s"])}">'
                        f'{_text(hms(row["time_to_target_s"]))}</td>' + entry + hardware + '</tr>\n')
     return Markup("".join(out))

@@ -16,7 +16,7 @@ from decimal import Decimal
 from repro.harness.stats import summarize
 from repro.pricing.money import to_decimal
 from repro.report.comparable import TASKS, reasons
-from repro.report.markets import LABELS, MARKETS, cheapest, missing_reasons
+from repro.report.markets import LABELS, MARKETS, amount_of, cheapest, missing_reasons
 from repro.report.summary import ENDED_STATUSES, not_counted_reason
 
 # Columns a board omits, with a footnote, when no row has a value for them
@@ -112,15 +112,16 @@ def _time_key(entry: dict) -> tuple:
 
 def _cost_ranking(ranked: list[dict], published: list[dict], market: str) -> list[dict]:
     """Measured entries and published rows with a cost on `market`, cheapest first; measured
-    entries numbered, published ones not."""
-    rows = [("measured", e) for e in ranked if market in e["market_costs"]]
-    rows += [("published", p) for p in published if market in p["market_costs"]]
-    rows.sort(key=lambda kr: (to_decimal(kr[1]["market_costs"][market]["usd"]), _time_key(kr[1])))
+    entries numbered, published ones not. `index` is the row's place in entries or published
+    (a group id alone may name groups of several recipes)."""
+    rows = [("measured", i, e) for i, e in enumerate(ranked) if market in e["market_costs"]]
+    rows += [("published", i, p) for i, p in enumerate(published) if market in p["market_costs"]]
+    rows.sort(key=lambda r: (amount_of(r[2]["market_costs"][market]["usd"]), _time_key(r[2])))
     out, rank = [], 0
-    for kind, row in rows:
+    for kind, index, row in rows:
         if kind == "measured":
             rank += 1
-        out.append({"kind": kind, "rank": rank if kind == "measured" else None,
+        out.append({"kind": kind, "index": index, "rank": rank if kind == "measured" else None,
                     "ref": row["group_id"] if kind == "measured" else row["id"],
                     "usd": row["market_costs"][market]["usd"]})
     return out

@@ -14,6 +14,17 @@ MARKETS = ("spot", "on-demand", "paperspace")
 LABELS = {"spot": "Spot", "on-demand": "On-demand", "paperspace": "Paperspace"}
 
 
+def amount_of(usd) -> Decimal:
+    """A cost's USD as a Decimal: the strings pricing and the report write parse directly (a
+    leaderboard holds thousands), anything else goes through to_decimal's checks."""
+    if type(usd) is str:
+        try:
+            return Decimal(usd)
+        except ArithmeticError:
+            pass
+    return to_decimal(usd)
+
+
 def market_of(key: str) -> str | None:
     """The board market of a pricing key "provider market"; None for one no column shows."""
     provider, _, market = key.partition(" ")
@@ -29,9 +40,9 @@ def cheapest(costs: dict[str, dict]) -> dict[str, dict]:
     best: dict[str, tuple[Decimal, str, dict]] = {}
     for key, cost in costs.items():
         market = market_of(key)
-        amount = to_decimal(cost.get("usd"))
-        if market is None or amount is None:
+        if market is None or cost.get("usd") is None:
             continue
+        amount = amount_of(cost["usd"])
         if market not in best or (amount, key) < best[market][:2]:
             best[market] = (amount, key, cost)
     return {market: {"usd": cost["usd"], "key": key, "instance_type": cost.get("instance_type")}

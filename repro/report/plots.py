@@ -26,7 +26,6 @@ from matplotlib.ticker import (  # noqa: E402
     NullLocator,
 )
 
-from repro.pricing.money import to_decimal  # noqa: E402
 
 STYLE = {"svg.fonttype": "none", "svg.hashsalt": "repro-report", "font.size": 9,
          "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 72}
@@ -61,7 +60,7 @@ RASTER_OVER = 400
 def pareto_points(board: dict, market: str) -> dict[str, list[tuple[float, float]]]:
     """(time to target s, USD) on `market` of the board's ranked entries and published rows."""
     def points(rows: list[dict]) -> list[tuple[float, float]]:
-        pairs = [(r["time_to_target_s"], float(to_decimal(r["market_costs"][market]["usd"])))
+        pairs = [(r["time_to_target_s"], float(r["market_costs"][market]["usd"]))
                  for r in rows if r["time_to_target_s"] and market in r["market_costs"]]
         return [(t, usd) for t, usd in pairs if usd > 0]    # a log axis has no place for $0
     return {"measured": points(board["entries"]), "published": points(board["published"])}

@@ -362,3 +362,26 @@ def test_pages_are_written_through_a_staging_folder_that_does_not_stay(tmp_path)
     build_site(GOLDEN, out)
     assert not list((out / "runs").glob(".staging-*"))
     assert (out / "runs" / "digits" / "20261101T100000Z-d00000.html").read_text().startswith("<!doctype")
+
+
+def test_groups_sharing_an_id_and_a_zero_cost_still_render(tmp_path):
+    """Two recipes' runs under one group id are two entries; a cost that rounds to $0 (a run of
+    milliseconds) is listed but has no place on a log axis."""
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN / "cifar-airbench94", results / "cifar-airbench94")
+    shutil.copytree(GOLDEN / "cifar-resnet9", results / "cifar-resnet9")
+    for run_json in results.glob("*/*/run.json"):
+        data = json.loads(run_json.read_text())
+        data["group_id"] = "shared"
+        run_json.write_text(json.dumps(data))
+    for cost_json in results.glob("cifar-airbench94/*/cost.json"):
+        cost = json.loads(cost_json.read_text())
+        for row in cost["rows"]:
+            row["benchmark_usd"] = "0.000000"
+        cost_json.write_text(json.dumps(cost))
+    index = build_site(results, tmp_path / "site", published=[])
+    page = soup(index)
+    assert [tr["data-recipe"] for tr in page.select("#board-cifar10 tr.entry")] == ["cifar-airbench94",
+                                                                                   "cifar-resnet9"]
+    assert [td.get_text() for td in page.select("#cost-cifar10-on-demand td.cost")] == ["$0"]
+    assert not list((tmp_path / "site" / "plots").glob("pareto-*"))
