@@ -185,6 +185,7 @@ def _board(task: str, task_runs: list[dict], published: list[dict]) -> dict:
             "columns": shown, "omitted": omitted,
             "entries": ranked, "apart": apart, "published": published,
             "by_cost": {m: _cost_ranking(ranked, published, m) for m in markets},
+            "stale_prices": any(e["stale_prices"] for e in ranked),
             "not_counted": _not_counted(task_runs), "run_count": len(task_runs), "pareto": {}}
 
 

@@ -385,3 +385,16 @@ def test_groups_sharing_an_id_and_a_zero_cost_still_render(tmp_path):
                                                                                    "cifar-resnet9"]
     assert [td.get_text() for td in page.select("#cost-cifar10-on-demand td.cost")] == ["$0"]
     assert not list((tmp_path / "site" / "plots").glob("pareto-*"))
+
+
+def test_prices_from_a_stale_snapshot_are_marked(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN / "cifar-airbench94", results / "cifar-airbench94")
+    for cost_json in results.glob("*/*/cost.json"):
+        cost = json.loads(cost_json.read_text())
+        cost["stale"] = True
+        cost_json.write_text(json.dumps(cost))
+    page = soup(build_site(results, tmp_path / "site", published=[]))
+    cell = page.find("tr", attrs={"data-recipe": "cifar-airbench94"}).find("td", class_="m-on-demand")
+    assert cell.find("span", class_="stale") is not None and "past its age limit" in cell["title"]
+    assert "priced on a snapshot past its age limit" in page.find("p", class_="footnote").get_text()

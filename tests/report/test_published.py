@@ -194,3 +194,22 @@ def test_first_at_target_reads_by_column_name():
         first_at_target("epoch\thours\ttop1Accuracy\n1\t0.1\t50\n", "top5Accuracy", 93.0)
     with pytest.raises(ValueError, match="not a finite number"):
         first_at_target("epoch\thours\ttop1Accuracy\n1\tinf\t95\n", "top1Accuracy", 94.0)
+
+
+def test_markup_and_script_links_in_a_record_stay_text(tmp_path):
+    results = tmp_path / "results"
+    (results / "cifar-airbench94").mkdir(parents=True)
+    evil = {"id": "x/<script>alert(1)</script>", "task": "cifar10", "kind": "dawnbench",
+            "model": "<img src=x onerror=alert(1)>", "author": "\"><script>alert('a')</script>",
+            "framework": "<b>f</b>", "code_url": "javascript:alert('code')", "date": "2018-01-01",
+            "hardware_text": "<i>8 * V100</i>", "hardware": None, "hardware_read": "<script>x</script>",
+            "target": {"metric": "top1", "value": 0.94}, "epoch": 1, "accuracy": 0.95, "hours": 0.1,
+            "time_to_target_s": 360.0, "usd_per_hour": None, "reported_usd": None,
+            "source": "javascript:alert('src')", "log": "javascript:alert('log')"}
+    index = build_site(results, tmp_path / "site", published=[evil])
+    raw = index.read_text()
+    assert "<script>alert" not in raw and "<img src=x" not in raw and "<b>f</b>" not in raw
+    page = soup(index)
+    assert not [a for a in page.find_all("a") if a.get("href", "").lower().startswith("javascript")]
+    row = page.find("tr", attrs={"data-id": evil["id"]})
+    assert evil["model"] in row.get_text() and evil["author"] in row.get_text()
