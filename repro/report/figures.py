@@ -34,8 +34,9 @@ class DrawnCache:
 
     def draw(self, name: str, data, render) -> None:
         """Queue `render` for `name` unless the figure there was drawn from the same data."""
-        key = hashlib.sha256(json.dumps([PLOT_VERSION, data], sort_keys=True, default=str)
-                             .encode()).hexdigest()
+        # repr, not json.dumps: the data is plain lists, tuples, strings and floats, whose repr is
+        # exact and stable, and a board's points are tens of thousands of numbers
+        key = hashlib.sha256(repr([PLOT_VERSION, data]).encode()).hexdigest()
         target = self.out_dir / name
         if self.previous.get(name) != key or not target.is_file():
             self.pending.append((target, render))
