@@ -120,9 +120,12 @@ def _published_row(row: dict, markets: list[str], columns: list[str]) -> str:
     entry, hardware = _published_cells(row)
     epoch = f' <small>epoch {_text(row["epoch"])}</small>' if row.get("epoch") is not None else ""
     log = _link(row.get("log"), "log") if row.get("log") else _link(row["source"], "source")
+    rule = row.get("rule") or (f"DAWNBench rule: epoch {row['epoch']} of the log, the first at or over "
+                               "the target" if row.get("epoch") is not None else "as published")
     return (f'<tr class="published-row" data-id="{_text(row["id"])}">'
             f'<td class="rank"><span class="badge">published</span></td>'
-            f'<td class="time" data-value="{_text(row["time_to_target_s"])}">{_text(hms(row["time_to_target_s"]))}</td>'
+            f'<td class="time" data-value="{_text(row["time_to_target_s"])}" title="{_text(rule)}">'
+            f'{_text(hms(row["time_to_target_s"]))}</td>'
             + "".join(_cost_cell(row, m, False) for m in markets)
             + _published_optional(row, columns, "reported") + entry + hardware
             + _published_optional(row, columns, "rest")

@@ -53,3 +53,15 @@ def test_a_faster_newest_group_passes(runs):
     digits = {f["recipe"]: f for f in check(reordered, 0.10)}["digits"]
     assert digits["newest"]["group_id"] == "20261101T100000Z-g00000"
     assert digits["regression"] is False and "faster" in describe(digits)
+
+
+def test_the_library_offers_the_gate_compare_and_import(tmp_path):
+    from repro import api
+    from repro.report import build_site
+    build_site(GOLDEN, tmp_path / "site", published=[])
+    findings = {f["recipe"]: f for f in api.check_regressions(tmp_path / "site", "10%")}
+    assert findings["digits"]["regression"] is True
+    assert api.compare("20261110T100000Z-g11111", "20261120T100000Z-g22222", GOLDEN)["metrics"][0]["ratio"] > 1
+    entries = GOLDEN.parent.parent / "fixtures" / "dawnbench"
+    document, problems = api.import_dawnbench(entries, names=["basenet"], commit="f" * 40)
+    assert [e["id"] for e in document["entries"]] == ["CIFAR10/train/basenet"] and problems == []
