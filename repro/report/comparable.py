@@ -43,6 +43,16 @@ MAX_LISTED_CHANGES = 4
 _SHIPPED: dict[str, tuple[str, dict[str, Any]]] = {}   # recipe name → (hash, flattened settings)
 
 
+def counted_time(run: dict) -> float | None:
+    """A run summary's time to target when it counts: finished, reached, and a finite positive
+    number (a hand-edited or damaged record may hold NaN or Infinity)."""
+    time_s = run["time_to_target_s"]
+    if run["status"] != "finished" or not run["reached"] or isinstance(time_s, bool) \
+            or not isinstance(time_s, (int, float)) or not math.isfinite(time_s) or time_s <= 0:
+        return None
+    return time_s
+
+
 def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
     """{"optim.peak_lr": 1.5, …}: nested settings as dotted keys, tuples as lists (as JSON has them)."""
     flat: dict[str, Any] = {}

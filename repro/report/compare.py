@@ -7,6 +7,7 @@ and cost on each market with the ratio B / A (above 1: B is slower or dearer).
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,13 @@ from typing import Any
 from repro.harness import store
 from repro.harness.stats import summarize
 from repro.pricing.money import to_decimal
-from repro.report.comparable import flatten
+from repro.report.comparable import counted_time, flatten
 from repro.report.environment import make_environment
 from repro.report.leaderboard import group_costs
 from repro.report.markets import LABELS, MARKETS, cheapest
 from repro.report.summary import summarize_run
 
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PROVENANCE = ("git_sha", "git_dirty", "image_digest", "torch", "cuda", "cudnn", "nccl", "driver", "python")
 
@@ -48,7 +50,7 @@ def resolve(ref: str, results_dir: Path) -> tuple[str, str, list[Path]]:
         return "run", path.name, [path]
     if path.is_file() and path.name.startswith(store.GROUP_PREFIX):
         return "group", path.stem[len(store.GROUP_PREFIX):], _dirs_from_group_file(path)
-    if "/" not in ref and results_dir.is_dir():
+    if NAME.fullmatch(ref) and results_dir.is_dir():     # an id: never a path or a glob pattern
         runs = [d for d in sorted(results_dir.glob(f"*/{ref}")) if (d / store.RUN_FILE).is_file()]
         if runs:
             return "run", ref, runs[:1]
@@ -81,7 +83,7 @@ def load_side(ref: str, results_dir: Path) -> dict[str, Any]:
     records = [store.load_run(d) for d in dirs]
     errors: list[str] = []
     summaries = [summarize_run(r, errors) for r in records]
-    times = [s["time_to_target_s"] if s["status"] == "finished" and s["reached"] else None for s in summaries]
+    times = [counted_time(s) for s in summaries]
     score = summarize(times)
     settings = [flatten(r.data.get("config")) for r in records]
     keys = sorted({k for s in settings for k in s})

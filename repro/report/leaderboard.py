@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from repro.harness.stats import summarize
 from repro.pricing.money import to_decimal
-from repro.report.comparable import TASKS, reasons
+from repro.report.comparable import TASKS, counted_time, reasons
 from repro.report.markets import LABELS, MARKETS, amount_of, cheapest, missing_reasons
 from repro.report.summary import ENDED_STATUSES, not_counted_reason
 
@@ -37,7 +37,10 @@ def group_costs(reached_runs: list[dict]) -> dict[str, dict]:
     instances: dict[str, set] = defaultdict(set)
     for run in reached_runs:
         for row in run["costs"]:
-            amount = to_decimal(row["benchmark_usd"])
+            try:
+                amount = to_decimal(row["benchmark_usd"])
+            except ValueError:      # NaN or text in a damaged cost.json: that cost is not shown
+                continue
             if amount is None:
                 continue
             amounts[row["key"]].append(amount)
@@ -70,8 +73,7 @@ def _entry(group_runs: list[dict]) -> dict | None:
         return None
     attempts.sort(key=lambda r: (r["seed"] is None, r["seed"] if isinstance(r["seed"], int) else 0,
                                  r["started_at"] or ""))
-    times = [r["time_to_target_s"] if r["status"] == "finished" and r["reached"] else None
-             for r in attempts]
+    times = [counted_time(r) for r in attempts]
     summary = dict(vars(summarize(times)))  # asdict() deep-copies: slow over many runs
     reached = [r for r, t in zip(attempts, times) if t is not None]
     finals = [r["final_metric"] for r in finished if isinstance(r["final_metric"], (int, float))]

@@ -62,7 +62,8 @@ def pareto_points(board: dict, market: str) -> dict[str, list[tuple[float, float
     def points(rows: list[dict]) -> list[tuple[float, float]]:
         pairs = [(r["time_to_target_s"], float(r["market_costs"][market]["usd"]))
                  for r in rows if r["time_to_target_s"] and market in r["market_costs"]]
-        return [(t, usd) for t, usd in pairs if usd > 0]    # a log axis has no place for $0
+        # a log axis has no place for $0, nor any axis for NaN
+        return [(t, usd) for t, usd in pairs if usd > 0 and math.isfinite(usd) and math.isfinite(t)]
     return {"measured": points(board["entries"]), "published": points(board["published"])}
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from repro.harness.stats import summarize
 from repro.harness.store import read_json
+from repro.report.comparable import counted_time
 from repro.report.format import hms
 from repro.report.summary import ENDED_STATUSES
 
@@ -45,7 +46,7 @@ def _groups(runs: list[dict]) -> dict[tuple, list[dict]]:
 
 
 def _score(group: list[dict]) -> dict:
-    times = [r["time_to_target_s"] if r["status"] == "finished" and r["reached"] else None for r in group]
+    times = [counted_time(r) for r in group]
     summary = summarize(times)
     first = group[0]
     return {"group_id": first["group_id"] or first["run_id"], "olympic_mean_s": summary.olympic_mean_s,

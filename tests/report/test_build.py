@@ -398,3 +398,26 @@ def test_prices_from_a_stale_snapshot_are_marked(tmp_path):
     cell = page.find("tr", attrs={"data-recipe": "cifar-airbench94"}).find("td", class_="m-on-demand")
     assert cell.find("span", class_="stale") is not None and "past its age limit" in cell["title"]
     assert "priced on a snapshot past its age limit" in page.find("p", class_="footnote").get_text()
+
+
+def test_nan_and_infinity_in_records_do_not_rank_or_break_the_site(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN / "cifar-airbench94", results / "cifar-airbench94")
+    first, second = sorted(results.glob("*/*/run.json"))
+    first.write_text(first.read_text().replace('"time_to_target_s": 4.1', '"time_to_target_s": NaN'))
+    second.write_text(second.read_text().replace('"time_to_target_s": 4.3', '"time_to_target_s": Infinity'))
+    index = build_site(results, tmp_path / "site", published=[])
+    row = board_rows(soup(index), "cifar10")[0]
+    assert row["Time to target"] == "did not reach target" and row["#"] == "—"
+    data = json.loads((tmp_path / "site" / "index.json").read_text())   # strict JSON: no NaN in it
+    assert data["tasks"][0]["entries"][0]["converged"] == 0
+
+
+def test_a_damaged_cost_amount_leaves_that_cost_out_of_the_board():
+    from repro.report.build import build_context
+    from repro.report.leaderboard import build_task_boards
+    runs = [r for r in build_context(GOLDEN, published=[])["runs"] if r["recipe"] == "cifar-airbench94"]
+    for run in runs:
+        run["costs"] = [dict(c, benchmark_usd="NaN") if c["key"] == "aws on-demand" else c for c in run["costs"]]
+    entry = build_task_boards(runs, {})[0]["entries"][0]
+    assert "on-demand" not in entry["market_costs"] and "paperspace" in entry["market_costs"]

@@ -61,8 +61,9 @@ def test_a_group_against_a_run_with_other_settings(tmp_path):
 def test_a_name_that_is_nothing_says_what_to_give(tmp_path):
     with pytest.raises(CompareError, match="no run directory, group file, run id or group id"):
         resolve("nope", GOLDEN)
-    with pytest.raises(CompareError):
-        resolve("../digits", GOLDEN)
+    for pattern in ("../digits", "*", "2026*", "[0-9]*"):
+        with pytest.raises(CompareError):
+            resolve(pattern, GOLDEN)
     assert resolve("20261101T100000Z-d00000", GOLDEN) == ("run", "20261101T100000Z-d00000",
                                                           [DIGITS / "20261101T100000Z-d00000"])
 
