@@ -213,3 +213,14 @@ def test_markup_and_script_links_in_a_record_stay_text(tmp_path):
     assert not [a for a in page.find_all("a") if a.get("href", "").lower().startswith("javascript")]
     row = page.find("tr", attrs={"data-id": evil["id"]})
     assert evil["model"] in row.get_text() and evil["author"] in row.get_text()
+
+
+def test_without_a_readable_snapshot_published_rows_keep_their_reported_cost(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPRO_PRICE_SNAPSHOT", str(tmp_path / "gone.csv"))
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN / "cifar-airbench94", results / "cifar-airbench94")
+    page = soup(build_site(results, tmp_path / "site"))
+    assert "published results shown at their reported cost only" in page.find("section", class_="errors").get_text()
+    row = page.find("tr", attrs={"data-id": "CIFAR10/train/fastai_pytorch"})
+    assert row.find("td", class_="reported").get_text() == "$1.18"
+    assert {td.get_text() for td in row.select("td.cost")} <= {"not priced"}
