@@ -64,3 +64,25 @@ def build_report(results_dir: Path | str, out_dir: Path | str, snapshot_path: Pa
     """Render the static site; returns its index.html."""
     from repro.report.build import build_site
     return build_site(Path(results_dir), Path(out_dir), Path(snapshot_path) if snapshot_path else None)
+
+
+# ---- leaderboard side: compare, the regression gate, published entries ----
+
+def compare(a: str, b: str, results_dir: Path | str = "results") -> dict:
+    """`repro compare A B`: two runs or groups (directories, ids or group files) side by side."""
+    from repro.report.compare import compare as compare_sides
+    return compare_sides(a, b, Path(results_dir))
+
+
+def check_regressions(site_dir: Path | str, threshold: str = "10%") -> list[dict]:
+    """`repro report --fail-on-regression`'s findings for a site already rendered."""
+    from repro.report import regression
+    return regression.check(regression.site_runs(Path(site_dir)), regression.parse_threshold(threshold))
+
+
+def import_dawnbench(path: Path | str, *, names: list[str] | None = None, commit: str | None = None,
+                     snapshot_path: Path | str | None = None) -> tuple[dict, list[str]]:
+    """`repro import dawnbench PATH` without writing: (published-records document, entries left out)."""
+    from repro.pricing.catalog import load_snapshot
+    from repro.report.dawnbench_entries import import_entries
+    return import_entries(Path(path), snapshot=load_snapshot(snapshot_path), names=names, commit=commit)

@@ -6,11 +6,11 @@ import argparse
 import sys
 
 from repro import __version__
-from repro.commands import bench, export, lr_find, price, prices, report, reproduce, train
+from repro.commands import bench, export, importing, lr_find, price, prices, report, reproduce, train
 from repro.commands.output import EXIT_CODES_HELP, ExitCode, Output
 from repro.harness import signals
 
-COMMAND_MODULES = (train, lr_find, report, price, prices, export, reproduce, bench)
+COMMAND_MODULES = (train, lr_find, report, price, prices, export, importing, reproduce, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from repro.harness.store import compact_json
-from repro.pricing.catalog import PriceSnapshotError, load_snapshot
+from repro.pricing.catalog import PriceSnapshotError, Snapshot, load_snapshot
 from repro.report import files
 from repro.report.collect import (
     Collected,
@@ -32,7 +32,7 @@ from repro.report.leaderboard import build_task_boards
 from repro.report.manifest import forget_manifest, load_manifest, save_manifest
 from repro.report.pages import RunPages, copy_static, make_out_dir, remove_run_page
 from repro.report.pool import worth_forking
-from repro.report.reference import published_by_task
+from repro.report.published import load_published, price_published, published_by_task
 
 __all__ = ["ReportError", "build_context", "build_site", "index_data"]
 
@@ -43,9 +43,8 @@ INDEX_SCHEMA_VERSION = 1
 PRIVATE_RUN_KEYS = ("source_dir", "page", "costs", "unmatched")
 
 
-def _snapshot_info(snapshot_path: Path | None, runs: list[dict]) -> dict | None:
-    """The snapshot the user named, read through repro.pricing (its id and fetch time), and the runs
-    priced with another one. Prices themselves always come from each run's cost.json."""
+def _named_snapshot(snapshot_path: Path | None) -> Snapshot | None:
+    """The snapshot the user named (ReportError when it cannot be read), or None."""
     if snapshot_path is None:
         return None
     snapshot_path = Path(snapshot_path)
@@ -54,9 +53,17 @@ def _snapshot_info(snapshot_path: Path | None, runs: list[dict]) -> dict | None:
                           "existing snapshot file, or leave it out to show the prices each "
                           "run's cost.json recorded")
     try:
-        snapshot = load_snapshot(snapshot_path)
+        return load_snapshot(snapshot_path)
     except PriceSnapshotError as exc:
         raise ReportError(f"--snapshot {snapshot_path}: {exc}") from None
+
+
+def _snapshot_info(snapshot_path: Path | None, snapshot: Snapshot | None, runs: list[dict]) -> dict | None:
+    """The snapshot the user named, read through repro.pricing (its id and fetch time), and the runs
+    priced with another one. Prices of runs always come from each run's cost.json."""
+    if snapshot is None:
+        return None
+    snapshot_path = Path(snapshot_path)
     others = sorted(r["run_id"] for r in runs if r["priced"] and r["snapshot_id"] != snapshot.id)
     return {"id": snapshot.id, "fetched_at": snapshot.fetched_at.isoformat(),
             "file": snapshot_path.name,
@@ -64,22 +71,44 @@ def _snapshot_info(snapshot_path: Path | None, runs: list[dict]) -> dict | None:
             "runs_priced_with_other_snapshots": others}
 
 
-def _context(results_dir: Path, snapshot_path: Path | None, published: dict[str, list[dict]] | None,
+def _published(results_dir: Path, named: Snapshot | None, published: list[dict] | None,
+               errors: list[str]) -> tuple[dict[str, list[dict]], dict | None]:
+    """(published rows per task, priced on the named snapshot or else the default one; that
+    snapshot's id, fetch time and age)."""
+    if published is None:
+        published, problems = load_published(results_dir)
+        errors += problems
+    snapshot = named
+    if snapshot is None and published:
+        try:
+            snapshot = load_snapshot()
+        except PriceSnapshotError as exc:
+            errors.append(f"{exc} (published results shown at their reported cost only)")
+    info = None if snapshot is None else {
+        "id": snapshot.id, "fetched_at": snapshot.fetched_at.isoformat(),
+        "age_days": round(snapshot.age_days(), 1), "stale": snapshot.stale()}
+    return published_by_task(price_published(published, snapshot)), info
+
+
+def _context(results_dir: Path, snapshot_path: Path | None, published: list[dict] | None,
              previous: dict[str, dict] | None = None,
              on_read: OnRead | None = None) -> tuple[dict, Collected]:
     """The pages' data and what collect_runs found (see there for `previous` and `on_read`)."""
+    named = _named_snapshot(snapshot_path)
     collected = collect_runs(results_dir, previous, on_read)
     runs = collected.runs
-    published = published_by_task() if published is None else published
+    errors = list(collected.errors)
+    published_rows, priced_on = _published(results_dir, named, published, errors)
     context = {
         "schema_version": INDEX_SCHEMA_VERSION,
         "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "results_dir": str(results_dir),
         "run_count": len(runs),
-        "snapshot": _snapshot_info(snapshot_path, runs),
+        "snapshot": _snapshot_info(snapshot_path, named, runs),
         "price_snapshot_ids": sorted({r["snapshot_id"] for r in runs if r["snapshot_id"]}),
-        "errors": collected.errors,
-        "tasks": build_task_boards(runs, published),
+        "published_priced_on": priced_on,
+        "errors": errors,
+        "tasks": build_task_boards(runs, published_rows),
         "history": build_history(runs),
         "runs": runs,
     }
@@ -87,7 +116,7 @@ def _context(results_dir: Path, snapshot_path: Path | None, published: dict[str,
 
 
 def build_context(results_dir: Path, snapshot_path: Path | None = None,
-                  published: dict[str, list[dict]] | None = None) -> dict:
+                  published: list[dict] | None = None) -> dict:
     """Everything the pages show, as JSON-ready data (USD as strings); what index.json holds."""
     return _context(results_dir, snapshot_path, published)[0]
 
@@ -101,7 +130,7 @@ def index_data(context: dict) -> dict:
 
 
 def _read_and_draw(results_dir: Path, out_dir: Path, snapshot_path: Path | None,
-                   published: dict[str, list[dict]] | None) -> tuple[dict, Collected]:
+                   published: list[dict] | None) -> tuple[dict, Collected]:
     """The context, with the page of every run read afresh drawn as it is read (its run.json
     parsed once); the record of the last build is dropped before any page changes."""
     check_results_dir(results_dir)   # before anything is written
@@ -117,10 +146,10 @@ def _read_and_draw(results_dir: Path, out_dir: Path, snapshot_path: Path | None,
 
 
 def build_site(results_dir: Path, out_dir: Path, snapshot_path: Path | None = None, *,
-               published: dict[str, list[dict]] | None = None) -> Path:
+               published: list[dict] | None = None) -> Path:
     """Render the whole site into out_dir and return the path of its index.html.
 
-    `published` replaces the shipped reference rows (tests pass their own)."""
+    `published` replaces the published records shipped and imported (tests pass their own)."""
     results_dir, out_dir = Path(results_dir), Path(out_dir)
     context, collected = _read_and_draw(results_dir, out_dir, snapshot_path, published)
     env = make_environment()

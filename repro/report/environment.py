@@ -9,7 +9,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from repro.report.board_rows import entry_rows
+from repro.report.board_rows import apart_rows, cost_rows, time_rows
 from repro.report.format import FILTERS
 
 
@@ -35,7 +35,7 @@ def make_environment() -> Environment:
                             # auto_reload would stat base.html.j2 twice per page rendered
                             auto_reload=False)
     env.filters.update(FILTERS)
-    env.globals["entry_rows"] = entry_rows
+    env.globals.update(time_rows=time_rows, cost_rows=cost_rows, apart_rows=apart_rows)
     return env
 
 

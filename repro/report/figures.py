@@ -11,10 +11,10 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from repro.report.plots import history_svg, pareto_market, pareto_svg
+from repro.report.plots import history_svg, pareto_points, pareto_svg
 from repro.report.pool import Background, can_fork, start_map
 
-PLOT_VERSION = "3"  # bump when a drawing changes, so cached figures are redrawn
+PLOT_VERSION = "4"  # bump when a drawing changes, so cached figures are redrawn
 PLOT_PROCESSES = 2
 
 
@@ -34,8 +34,9 @@ class DrawnCache:
 
     def draw(self, name: str, data, render) -> None:
         """Queue `render` for `name` unless the figure there was drawn from the same data."""
-        key = hashlib.sha256(json.dumps([PLOT_VERSION, data], sort_keys=True, default=str)
-                             .encode()).hexdigest()
+        # repr, not json.dumps: the data is plain lists, tuples, strings and floats, whose repr is
+        # exact and stable, and a board's points are tens of thousands of numbers
+        key = hashlib.sha256(repr([PLOT_VERSION, data]).encode()).hexdigest()
         target = self.out_dir / name
         if self.previous.get(name) != key or not target.is_file():
             self.pending.append((target, render))
@@ -74,22 +75,18 @@ class PlotJob:
 
 
 def _queue_figures(context: dict, cache: DrawnCache) -> None:
-    """Pareto SVG per task with a priced entry, history SVG per series with two measured versions:
-    queued in `cache`, the Pareto fronts (the most points) first; sets board['pareto_svg'],
-    board['pareto_market'] and series['svg']."""
+    """A Pareto SVG per task and market with a priced entry, a history SVG per series with two
+    measured versions: queued in `cache`, the Pareto fronts (the most points) first; sets
+    board['pareto'][market] and series['svg']."""
     for board in context["tasks"]:
-        board["pareto_svg"] = None
-        board["pareto_market"] = None
-        market = pareto_market(board)
-        if market is None:
-            continue
-        name = f"plots/pareto-{board['task']}.svg"
-        data = [board["title"], market,
-                [(e["time_to_target_s"], e["costs"].get(market)) for e in board["entries"]],
-                [(p.get("time_to_target_s"), p.get("cost_usd")) for p in board["published"]]]
-        cache.draw(name, data, partial(pareto_svg, board, market))
-        board["pareto_svg"] = name
-        board["pareto_market"] = market
+        board["pareto"] = {}
+        for market in board["markets"]:
+            points = pareto_points(board, market)
+            if not points["measured"] and not points["published"]:
+                continue
+            name = f"plots/pareto-{board['task']}-{market}.svg"
+            cache.draw(name, [board["title"], market, points], partial(pareto_svg, board, market))
+            board["pareto"][market] = name
     for number, series in enumerate(context["history"], start=1):
         if sum(1 for v in series["versions"] if v["olympic_mean_s"] is not None) >= 2:
             name = f"plots/history-{number}.svg"

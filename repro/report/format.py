@@ -6,6 +6,7 @@ repro.harness.hardware.label, which the pages use too.
 """
 from __future__ import annotations
 
+import math
 import re
 from urllib.parse import urlsplit
 
@@ -16,7 +17,7 @@ from repro.pricing.money import format_usd
 
 def duration(seconds: float | None) -> str:
     """`4.21 s`, `2 min 54 s`, `2 h 57 min 27 s` (the DAWNBench way of writing times)."""
-    if seconds is None:
+    if seconds is None or not math.isfinite(seconds):   # NaN / Infinity from a damaged record
         return "—"
     if seconds < 60:
         return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.1f} s"
@@ -26,6 +27,18 @@ def duration(seconds: float | None) -> str:
     if hours:
         return f"{hours} h {minutes} min {secs} s"
     return f"{minutes} min {secs} s"
+
+
+def hms(seconds: float | None) -> str:
+    """`0:00:03.95`, `0:02:54`, `2:57:27`: DAWNBench's h:mm:ss, with hundredths under a minute,
+    where whole seconds would make most recent CIFAR-10 results tie."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    if seconds < 59.995:
+        return f"0:00:{seconds:05.2f}"
+    hours, rest = divmod(int(round(seconds)), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
 def usd_rate(value) -> str:
@@ -67,6 +80,7 @@ def html_text(value) -> str:
 
 FILTERS = {
     "duration": duration,
+    "hms": hms,
     "usd": format_usd,
     "usd_rate": usd_rate,
     "percent": percent,

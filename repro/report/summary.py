@@ -12,6 +12,7 @@ from pathlib import Path
 from repro.harness import hardware
 from repro.harness.store import COST_FILE, RunRecord, StoreError, read_json
 from repro.pricing.catalog import MARKETS
+from repro.report.comparable import settings_changes
 
 # Runs that ended for good: they count as attempts of the recipe (a diverged run is a recipe
 # failing to converge), and the harness no longer writes their files in place (pricing replaces
@@ -127,6 +128,7 @@ def summarize_run(record: RunRecord, errors: list[str], page: str | None = None,
         "hardware_match": cost.get("hardware_match") if cost else None,
         "costs": _cost_rows(cost) if cost else [],
         "unmatched": list(cost.get("unmatched", [])) if cost else [],
+        **board_fields(data),
     }
 
 
@@ -137,3 +139,26 @@ def not_counted_reason(run: dict) -> str | None:
     if run["synthetic_data"]:
         return "synthetic data (throughput only)"
     return None
+
+
+# ---- Leaderboard fields: what repro.report.comparable judges and the board's columns show ----
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def board_fields(data: dict) -> dict:
+    """Model, framework, dataset and how the settings differ from the shipped recipe of the
+    run's name (comparable.settings_changes), read defensively from run.json."""
+    config = _dict(data.get("config"))
+    provenance = _dict(data.get("provenance"))
+    dataset = _dict(provenance.get("dataset"))
+    model = _dict(config.get("model")).get("name")
+    torch = provenance.get("torch")
+    return {
+        "model": model if isinstance(model, str) else None,
+        "framework": f"torch {torch}" if isinstance(torch, str) and torch else None,
+        "recipe_hash": data.get("recipe_hash") if isinstance(data.get("recipe_hash"), str) else None,
+        "settings": settings_changes(data.get("recipe"), config, data.get("recipe_hash")),
+        "dataset_name": dataset.get("name") if isinstance(dataset.get("name"), str) else None,
+    }

@@ -11,8 +11,12 @@ import math
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-WIDTH, HEIGHT = 420, 240
-LEFT, RIGHT, TOP, BOTTOM = 58, 22, 26, 40
+WIDTH, HEIGHT = 420, 252
+# the top margin holds the title and, under it, the key: series names and line labels sit off
+# the data, where no curve can run through them
+LEFT, RIGHT, TOP, BOTTOM = 58, 22, 38, 40
+KEY_Y = 30
+CHAR_W = 5.6      # average width of a 10 px sans-serif character, to lay the key out
 
 
 @dataclass
@@ -124,17 +128,17 @@ def _body(chart: Chart) -> list[str]:
             _FRAMES.clear()
         frame = _FRAMES[frame_key] = _frame(chart, x_ticks, y_ticks, px, py)
     out = list(frame)
+    key = _Key()
     for gid, value, label in chart.hlines:
         y = py(value)
         out.append(f'<g id={quoteattr(gid)}><line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + plot_w}" '
                    f'y2="{y:.1f}" stroke="#c2410c" stroke-dasharray="5 3"/>'
-                   f'<text x="{LEFT + 4}" y="{y - 3:.1f}" fill="#c2410c">{escape(label)}</text></g>')
+                   + key.item(label, "#c2410c", "5 3") + '</g>')
     for gid, value, label in chart.vlines:
         x = px(value)
         out.append(f'<g id={quoteattr(gid)}><line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" '
                    f'y2="{TOP + plot_h}" stroke="#666" stroke-dasharray="2 2"/>'
-                   f'<text x="{x + 3:.1f}" y="{TOP + 10}" fill="#666">{escape(label)}</text></g>')
-    legend_y = TOP + plot_h - 6 - 12 * (len(chart.series) - 1)
+                   + key.item(label, "#666", "2 2") + '</g>')
     # px/py inlined: the points are most of a run page's drawing time
     x_span = (x1 - x0) or 1.0
     y_span = (y1 - y0) or 1.0
@@ -151,10 +155,24 @@ def _body(chart: Chart) -> list[str]:
                 for a, b, x, y in zip(pxs, pys, s.xs, s.ys)]
         out.append('</g>')
         if len(chart.series) > 1:
-            out.append(f'<text x="{WIDTH - RIGHT - 6}" y="{legend_y}" text-anchor="end" '
-                       f'fill={color}>{escape(s.label)}</text>')
-            legend_y += 12
+            out.append(key.item(s.label, s.color, None))
     return out
+
+
+class _Key:
+    """The key row above a chart's plot area, items laid out left to right."""
+
+    def __init__(self) -> None:
+        self.x = float(LEFT)
+
+    def item(self, label: str, color: str, dash: str | None) -> str:
+        """A line sample (dashed like the line it names, solid for a series) and the label."""
+        x = self.x
+        style = f' stroke-dasharray="{dash}"' if dash else ""
+        self.x += 22 + CHAR_W * len(label) + 10
+        return (f'<g class="key"><line x1="{x:.1f}" y1="{KEY_Y - 3}" x2="{x + 16:.1f}" y2="{KEY_Y - 3}" '
+                f'stroke={quoteattr(color)} stroke-width="1.5"{style}/>'
+                f'<text x="{x + 20:.1f}" y="{KEY_Y}" fill={quoteattr(color)}>{escape(label)}</text></g>')
 
 
 def render_row(charts: list[Chart]) -> str:

@@ -14,9 +14,9 @@ import repro.pricing.catalog
 from repro.harness.stats import olympic_mean
 from repro.pricing.money import format_usd
 from repro.report import ReportError, build_site
-from repro.report.format import duration
+from repro.report.format import hms
 from repro.report.leaderboard import decimal_olympic_mean
-from repro.report.reference import PUBLISHED
+from repro.report.published import load_published
 from tests.helpers_report import GOLDEN, benchmark_usd, board_rows, golden_runs, soup
 
 
@@ -35,48 +35,58 @@ def _group(runs, group_id):
 def test_one_leaderboard_per_task_in_fixed_order(site):
     page = soup(site / "index.html")
     ids = [s["id"] for s in page.find_all("section", class_="task")]
-    assert ids == ["task-digits", "task-cifar10", "task-imagenet-top5", "task-imagenet-top1"]
+    # a board for every task with runs or published results (none for ImageNet top-1 here)
+    assert ids == ["task-digits", "task-cifar10", "task-imagenet-top5"]
     titles = [s.h2.get_text(strip=True) for s in page.find_all("section", class_="task")]
-    assert titles == ["digits", "CIFAR-10 94 %", "ImageNet 93 % top-5", "ImageNet 75.9 % top-1"]
+    assert titles == ["digits", "CIFAR-10 94 %", "ImageNet 93 % top-5"]
 
 
 def test_digits_rows_ranked_by_olympic_mean_time(site):
     runs = golden_runs()
     rows = board_rows(soup(site / "index.html"), "digits")
     expected = []
-    for group in ("20261101T100000Z-g00000", "20261110T100000Z-g11111", "20261120T100000Z-g22222",
-                  "20261121T100000Z-gevil0"):
+    for group in ("20261101T100000Z-g00000", "20261110T100000Z-g11111", "20261120T100000Z-g22222"):
         members = _group(runs, group)
         expected.append(olympic_mean([r["outcome"]["time_to_target_s"] for r in members]))
-    assert [r["Time to target"] for r in rows] == [duration(t) for t in sorted(expected)]
-    assert [r["#"] for r in rows] == ["1", "2", "3", "4"]
-    assert [r["Converged"] for r in rows] == ["2/2", "3/3", "3/3", "1/1"]
-    assert rows[1]["Spread"] == "0.90 s"          # 5.1 − 4.2
-    assert rows[1]["Final accuracy"] == "97.40 % top1"   # mean of 0.972, 0.974, 0.976
-    assert all(r["Hardware"] == "CPU, 2 vCPUs" for r in rows)   # repro.harness.hardware.label
+    assert [r["Time to target"] for r in rows] == [hms(t) for t in sorted(expected)]
+    assert [r["Time to target"] for r in rows] == ["0:00:03.95", "0:00:04.50", "0:00:06.10"]
+    assert [r["#"] for r in rows] == ["1", "2", "3"]
+    assert [r["Converged"].split()[0] for r in rows] == ["2/2", "3/3", "3/3"]
+    assert [r["Code version"] for r in rows] == ["0000aaa", "a1b2c3d", "ffff999"]
+    assert all(r["Framework"] == "torch 2.14.1" for r in rows)
+    # the hardware once per row: repro.harness.hardware.label and the instance it was priced on
+    assert all(r["Hardware"] == "CPU, 2 vCPUs c5.large" for r in rows)
 
 
-def test_digits_costs_show_amount_market_and_instance(site):
-    """Spot, on-demand and Paperspace cost with the instance priced."""
+def test_digits_costs_show_the_amount_per_market_and_the_instance_once(site):
+    """Spot, on-demand and Paperspace: the cheapest offer of each, the amount alone in the cell,
+    provider and instance in its title (not repeated in every cell)."""
     runs = _group(golden_runs(), "20261110T100000Z-g11111")
-    row = board_rows(soup(site / "index.html"), "digits")[1]
-    for provider, market, instance in (("aws", "on-demand", "c5.large"), ("aws", "spot", "c5.large"),
-                                       ("paperspace", "on-demand", "C4")):
-        mean = decimal_olympic_mean([benchmark_usd(r, provider, market) for r in runs])
-        assert row[f"{provider} {market}"] == f"{format_usd(mean)} · {provider} {market} {instance}"
+    row = soup(site / "index.html").find("tr", attrs={"data-group": "20261110T100000Z-g11111"})
+    for market, provider, pricing_market, instance in (("spot", "aws", "spot", "c5.large"),
+                                                       ("on-demand", "aws", "on-demand", "c5.large"),
+                                                       ("paperspace", "paperspace", "on-demand", "C4")):
+        mean = decimal_olympic_mean([benchmark_usd(r, provider, pricing_market) for r in runs])
+        cell = row.find("td", class_=f"m-{market}")
+        assert cell.get_text(strip=True) == format_usd(mean)
+        assert cell["title"] == f"{provider} {pricing_market} {instance}"
+        assert Decimal(cell["data-value"]) == mean
 
 
 def test_cifar_board_counts_diverged_against_convergence_and_marks_unpriced(site):
-    rows = board_rows(soup(site / "index.html"), "cifar10")
-    assert [r["Recipe"] for r in rows] == ["cifar-airbench94", "cifar-resnet9", "cifar-fastai-2018"]
-    fastai = rows[2]
-    assert fastai["Converged"] == "4/5"
-    assert fastai["Time to target"] == duration(olympic_mean([170.0, 175.0, 180.0, 190.0]))
-    assert fastai["Hardware"] == "8 × V100"
-    assert fastai["paperspace on-demand"] == "no offer"        # no reason recorded for it
-    assert fastai["paperspace spot"] == "no offer Paperspace sells no spot market"
-    assert rows[1]["aws spot"] == "not priced no cost.json in the run directory"
-    assert rows[1]["Time to target"] == "1 min 15 s"
+    page = soup(site / "index.html")
+    measured = page.select("#board-cifar10 tr.entry")
+    assert [tr["data-recipe"] for tr in measured] == ["cifar-airbench94", "cifar-resnet9", "cifar-fastai-2018"]
+    rows = {r["Entry"].split()[0]: r for r in board_rows(page, "cifar10") if r["#"] != "published"}
+    fastai = rows["cifar-fastai-2018"]
+    assert fastai["Converged"].startswith("4/5")
+    assert fastai["Time to target"] == hms(olympic_mean([170.0, 175.0, 180.0, 190.0]))
+    assert fastai["Hardware"] == "8 × V100 p3.16xlarge"
+    assert fastai["Paperspace"] == "no offer"       # the snapshot has no 8 × V100 there
+    assert rows["cifar-resnet9"]["Spot"] == "not priced"
+    assert rows["cifar-resnet9"]["Time to target"] == "0:01:15"
+    unpriced = page.find("tr", attrs={"data-recipe": "cifar-resnet9"}).find("td", class_="m-spot")
+    assert unpriced["title"] == "no cost.json in the run directory"
 
 
 def test_not_counted_lists_each_unfinished_run_with_its_status(site):
@@ -93,34 +103,25 @@ def test_not_counted_lists_each_unfinished_run_with_its_status(site):
     }
     digits_board = str(page.find("table", id="board-digits"))
     assert "20261120T110000Z-d9i9i9" not in digits_board      # interrupted: not in n either
-    cifar_links = [a["title"] for a in page.find("table", id="board-cifar10").find_all("a")]
+    cifar_links = [a["title"] for a in page.find("table", id="board-cifar10").find_all("a") if a.get("title")]
     assert "20261115T090000Z-c04c04 (diverged)" in cifar_links  # diverged: counted in k/n only
 
 
-def test_published_rows_are_apart_labelled_and_sourced(site):
+def test_published_rows_stand_beside_measured_ones_marked_and_unranked(site):
     page = soup(site / "index.html")
-    for board in page.select("table.leaderboard"):
-        assert "published" not in board.get_text()
-    rows = page.select("table.published tr.published-row")
-    assert len(rows) == len(PUBLISHED)
+    shipped, _ = load_published(None)
+    rows = page.select("table.leaderboard tr.published-row")
+    assert len(rows) == len(shipped)
     for row in rows:
-        assert row.find(class_="badge").get_text() == "published"
-        link = row.find("a")
-        assert link is not None and link["href"] in {p["source"] for p in PUBLISHED}
-    airbench = [r for r in rows if "airbench94" in r.get_text()][0]
-    assert "3.83 s" in airbench.get_text(" ")
-
-
-def test_published_costs_are_their_time_times_their_rate():
-    import re
-    checked = 0
-    for row in PUBLISHED:
-        rate = re.search(r"\$([0-9.]+)/h", row["cost_note"] or "")
-        if rate and row["time_to_target_s"]:
-            cost = Decimal(rate.group(1)) * Decimal(str(row["time_to_target_s"])) / 3600
-            assert cost.quantize(Decimal("0.01")) == Decimal(row["cost_usd"]), row["entry"]
-            checked += 1
-    assert checked == 3
+        assert row.find("td", class_="rank").get_text(strip=True) == "published"
+        link = row.find("td", class_="recipe").find("a")
+        assert link is not None and link["href"] in {p["source"] for p in shipped}
+    ranks = [td.get_text(strip=True) for td in page.select("#board-cifar10 tr.entry td.rank")]
+    assert ranks == ["1", "2", "3"]                            # published rows take no rank
+    airbench = page.find("tr", attrs={"data-id": "cifar10-airbench/airbench94.py"})
+    assert airbench.find("td", class_="time").get_text() == "0:00:03.83"
+    compiled = page.find("tr", attrs={"data-id": "cifar10-airbench/airbench94_compiled.py"})
+    assert compiled.find("td", class_="time").get_text() == "0:00:03.09"
 
 
 def test_time_column_carries_sortable_values_in_default_order(site):
@@ -134,21 +135,50 @@ def test_time_column_carries_sortable_values_in_default_order(site):
     assert page.find("script")["src"] == "static/sort.js"
 
 
+def test_cost_ranking_per_market_orders_by_that_markets_cost(site):
+    page = soup(site / "index.html")
+    data = json.loads((site / "index.json").read_text())
+    for board in data["tasks"]:
+        for market in board["markets"]:
+            table = page.find("table", id=f"cost-{board['task']}-{market}")
+            amounts = [Decimal(td["data-value"]) for td in table.select("td.cost")]
+            assert amounts == sorted(amounts) and len(amounts) == len(board["by_cost"][market])
+            ranks = [td.get_text(strip=True) for td in table.select("td.rank")]
+            measured = [r for r in ranks if r != "published"]
+            assert measured == [str(k) for k in range(1, len(measured) + 1)]
+
+
+def test_columns_without_a_value_anywhere_are_omitted_with_a_footnote(site):
+    page = soup(site / "index.html")
+    top5 = page.find("table", id="board-imagenet-top5")
+    headers = [th.get_text(strip=True) for th in top5.thead.find_all("th")]
+    assert "Paperspace" not in headers             # no 8 × V100 on Paperspace in the snapshot
+    footnote = page.find("section", id="task-imagenet-top5").find("p", class_="footnote").get_text(" ")
+    assert "Paperspace: column omitted, no entry has a Paperspace price." in " ".join(footnote.split())
+    digits = page.find("table", id="board-digits")
+    assert "Reported cost" not in digits.thead.get_text()   # no published digits entry
+
+
 def test_index_json_is_the_data_on_the_page(site):
     data = json.loads((site / "index.json").read_text())
-    html_rows = board_rows(soup(site / "index.html"), "cifar10")
+    page = soup(site / "index.html")
     board = [b for b in data["tasks"] if b["task"] == "cifar10"][0]
-    assert [e["recipe"] for e in board["entries"]] == [r["Recipe"] for r in html_rows]
+    assert [e["recipe"] for e in board["entries"]] == [tr["data-recipe"] for tr in
+                                                       page.select("#board-cifar10 tr.entry")]
     fastai = board["entries"][2]
     assert fastai["converged"] == 4 and fastai["n"] == 5
+    assert fastai["comparable"] is True and fastai["reasons"] == []
     assert isinstance(fastai["costs"]["aws spot"]["usd"], str)
-    Decimal(fastai["costs"]["aws spot"]["usd"])
+    Decimal(fastai["market_costs"]["spot"]["usd"])
     assert data["run_count"] == len(golden_runs())
     assert all("source_dir" not in r for r in data["runs"])
+    assert all(isinstance(r["comparable"], bool) and isinstance(r["comparable_reasons"], list)
+               for r in data["runs"])
 
 
 def test_every_local_link_resolves_and_nothing_loads_from_the_network(site):
-    allowed_external = {p["source"] for p in PUBLISHED}
+    shipped, _ = load_published(None)
+    allowed_external = {url for p in shipped for url in (p["source"], p.get("log"), p.get("code_url")) if url}
     for run in golden_runs():
         for row in (run["_cost"] or {}).get("rows", []):
             allowed_external.add(row["source"])
@@ -272,7 +302,7 @@ def test_clear_errors_for_missing_inputs(tmp_path):
 
 def test_empty_results_render_an_empty_page(tmp_path):
     (tmp_path / "results").mkdir()
-    index = build_site(tmp_path / "results", tmp_path / "site", published={})
+    index = build_site(tmp_path / "results", tmp_path / "site", published=[])
     assert "No runs under" in soup(index).get_text()
 
 
@@ -340,7 +370,7 @@ def test_fixture_runs_render_as_examples_never_as_measurements(site):
     page = soup(site / "index.html")
     entries = page.select("table.leaderboard tr.entry")
     assert entries and all("fixture" in tr["class"] for tr in entries)
-    assert all(tr.select_one("td.runs .badge.example").get_text() == "example, not measured" for tr in entries)
+    assert all(tr.select_one("td.recipe .badge.example").get_text() == "example, not measured" for tr in entries)
     for tr in entries[:3]:
         run_page = site / tr.select_one("td.runs a")["href"]
         assert "not a measurement" in soup(run_page).find("dd", class_="example").get_text()
@@ -357,3 +387,62 @@ def test_a_measured_run_carries_no_example_mark(tmp_path):
     entries = page.select("table.leaderboard tr.entry")
     assert entries and not any("fixture" in tr["class"] for tr in entries)
     assert not page.select(".badge.example")
+
+
+def test_groups_sharing_an_id_and_a_zero_cost_still_render(tmp_path):
+    """Two recipes' runs under one group id are two entries; a cost that rounds to $0 (a run of
+    milliseconds) is listed but has no place on a log axis."""
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN / "cifar-airbench94", results / "cifar-airbench94")
+    shutil.copytree(GOLDEN / "cifar-resnet9", results / "cifar-resnet9")
+    for run_json in results.glob("*/*/run.json"):
+        data = json.loads(run_json.read_text())
+        data["group_id"] = "shared"
+        run_json.write_text(json.dumps(data))
+    for cost_json in results.glob("cifar-airbench94/*/cost.json"):
+        cost = json.loads(cost_json.read_text())
+        for row in cost["rows"]:
+            row["benchmark_usd"] = "0.000000"
+        cost_json.write_text(json.dumps(cost))
+    index = build_site(results, tmp_path / "site", published=[])
+    page = soup(index)
+    assert [tr["data-recipe"] for tr in page.select("#board-cifar10 tr.entry")] == ["cifar-airbench94",
+                                                                                   "cifar-resnet9"]
+    assert [td.get_text() for td in page.select("#cost-cifar10-on-demand td.cost")] == ["$0"]
+    assert not list((tmp_path / "site" / "plots").glob("pareto-*"))
+
+
+def test_prices_from_a_stale_snapshot_are_marked(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN / "cifar-airbench94", results / "cifar-airbench94")
+    for cost_json in results.glob("*/*/cost.json"):
+        cost = json.loads(cost_json.read_text())
+        cost["stale"] = True
+        cost_json.write_text(json.dumps(cost))
+    page = soup(build_site(results, tmp_path / "site", published=[]))
+    cell = page.find("tr", attrs={"data-recipe": "cifar-airbench94"}).find("td", class_="m-on-demand")
+    assert cell.find("span", class_="stale") is not None and "past its age limit" in cell["title"]
+    assert "priced on a snapshot past its age limit" in page.find("p", class_="footnote").get_text()
+
+
+def test_nan_and_infinity_in_records_do_not_rank_or_break_the_site(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN / "cifar-airbench94", results / "cifar-airbench94")
+    first, second = sorted(results.glob("*/*/run.json"))
+    first.write_text(first.read_text().replace('"time_to_target_s": 4.1', '"time_to_target_s": NaN'))
+    second.write_text(second.read_text().replace('"time_to_target_s": 4.3', '"time_to_target_s": Infinity'))
+    index = build_site(results, tmp_path / "site", published=[])
+    row = board_rows(soup(index), "cifar10")[0]
+    assert row["Time to target"] == "did not reach target" and row["#"] == "—"
+    data = json.loads((tmp_path / "site" / "index.json").read_text())   # strict JSON: no NaN in it
+    assert data["tasks"][0]["entries"][0]["converged"] == 0
+
+
+def test_a_damaged_cost_amount_leaves_that_cost_out_of_the_board():
+    from repro.report.build import build_context
+    from repro.report.leaderboard import build_task_boards
+    runs = [r for r in build_context(GOLDEN, published=[])["runs"] if r["recipe"] == "cifar-airbench94"]
+    for run in runs:
+        run["costs"] = [dict(c, benchmark_usd="NaN") if c["key"] == "aws on-demand" else c for c in run["costs"]]
+    entry = build_task_boards(runs, {})[0]["entries"][0]
+    assert "on-demand" not in entry["market_costs"] and "paperspace" in entry["market_costs"]

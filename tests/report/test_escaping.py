@@ -45,7 +45,7 @@ def test_leaderboard_shows_the_hostile_recipe_as_text(site):
     page = soup(site / "index.html")
     row = page.find("tr", attrs={"data-recipe": EVIL_RECIPE})  # attribute round-trips intact
     assert row is not None
-    assert row.find("td", class_="recipe").get_text() == EVIL_RECIPE
+    assert row.find("td", class_="recipe").find(class_="recipe-name").get_text() == EVIL_RECIPE
 
 
 def test_run_page_shows_hostname_config_and_claim_as_text(site):

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from decimal import Decimal
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+import matplotlib.pyplot as plt
+
 from repro.report import build_site
-from repro.report.plots import pareto_front
+from repro.report.plots import STYLE, pareto_figure, pareto_front
 from repro.report.svgchart import nice_ticks
 from tests.helpers_report import GOLDEN, golden_runs
 
@@ -74,27 +78,78 @@ def test_nice_ticks_cover_the_range_with_round_steps():
     assert steps == {0.2}
 
 
-def test_pareto_svgs_have_one_point_per_priced_entry(site):
+def _priced(rows: list[dict], market: str) -> list[dict]:
+    return [r for r in rows if r["time_to_target_s"] and market in r["market_costs"]]
+
+
+def test_pareto_svgs_per_market_have_one_point_per_priced_entry(site):
     index = json.loads((site / "index.json").read_text())
+    drawn = 0
     for board in index["tasks"]:
-        if board["pareto_svg"] is None:
-            assert not any(e["costs"] for e in board["entries"])
-            continue
-        root = svg_root(site / board["pareto_svg"])
-        market = board["pareto_market"]
-        priced = [e for e in board["entries"] if e["time_to_target_s"] is not None and market in e["costs"]]
-        assert markers(root, "points") == len(priced)
-        published = [p for p in board["published"] if p["cost_usd"] and p["time_to_target_s"]]
-        assert markers(root, "published") == len(published)
+        assert set(board["pareto"]) == {m for m in board["markets"]
+                                        if _priced(board["entries"] + board["published"], m)}
+        for market, name in board["pareto"].items():
+            assert name == f"plots/pareto-{board['task']}-{market}.svg"
+            root = svg_root(site / name)
+            assert markers(root, "points") == len(_priced(board["entries"], market))
+            assert markers(root, "published") == len(_priced(board["published"], market))
+            drawn += 1
+    assert drawn >= 6        # digits and CIFAR-10 on all three markets at least
 
 
 def test_pareto_front_counts_match_the_golden_numbers(site):
-    # digits: cost rises with time, so only the fastest entry is on the front;
-    # cifar10: airbench94 (4.2 s, $0.0048) beats fast.ai 2018 on both, resnet9 is unpriced.
-    assert markers(svg_root(site / "plots/pareto-digits.svg"), "pareto-front") == 1
-    cifar = svg_root(site / "plots/pareto-cifar10.svg")
-    assert markers(cifar, "points") == 2
-    assert markers(cifar, "pareto-front") == 1
+    """digits: cost rises with time, so only the fastest entry is on the front. CIFAR-10 on
+    demand: airbench94 (4.2 s, $0.0048) beats every other measured and published point."""
+    index = json.loads((site / "index.json").read_text())
+    for task, market in (("digits", "spot"), ("cifar10", "on-demand"), ("cifar10", "spot")):
+        board = [b for b in index["tasks"] if b["task"] == task][0]
+        points = [(r["time_to_target_s"], float(r["market_costs"][market]["usd"]))
+                  for r in _priced(board["entries"] + board["published"], market)]
+        root = svg_root(site / board["pareto"][market])
+        assert markers(root, "pareto-front") == len(pareto_front(points))
+    assert markers(svg_root(site / "plots/pareto-digits-spot.svg"), "pareto-front") == 1
+    assert markers(svg_root(site / "plots/pareto-cifar10-on-demand.svg"), "pareto-front") == 1
+
+
+def _tick_texts(root: ET.Element, axis: str) -> list[str]:
+    group = next(g for g in root.iter(f"{SVG}g") if g.get("id") == f"matplotlib.axis_{axis}")
+    texts = []
+    for tick in group.iter(f"{SVG}g"):
+        if (tick.get("id") or "").startswith(("xtick_", "ytick_")):
+            texts += ["".join(t.itertext()).strip() for t in tick.iter(f"{SVG}text")]
+    return [t for t in texts if t]
+
+
+def test_one_entry_gets_dollar_labels_on_log_axes_a_decade_wide(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(GOLDEN / "digits", results / "digits",
+                    ignore=lambda d, names: [n for n in names if n.startswith("2026111") or n.startswith("2026112")])
+    site = tmp_path / "site"
+    build_site(results, site, published=[])
+    root = svg_root(site / "plots/pareto-digits-spot.svg")
+    dollars = _tick_texts(root, "2")
+    assert len(dollars) >= 2 and all(t.startswith("$") for t in dollars)
+    amounts = [Decimal(t[1:].replace(",", "")) for t in dollars]
+    assert all(a == Decimal(10) ** a.adjusted() for a in amounts)      # whole decades
+    assert max(amounts) / min(amounts) >= 10
+    assert _tick_texts(root, "1") == ["1 s", "10 s"]
+    svg = (site / "plots/pareto-digits-spot.svg").read_text()
+    assert "log scale" in svg and "e-0" not in "".join(dollars)
+
+
+def test_legend_sits_off_the_axes():
+    board = {"title": "t", "markets": ["spot"], "market_labels": ["Spot"],
+             "entries": [{"time_to_target_s": 4.0 + k, "market_costs": {"spot": {"usd": f"0.00{k + 1}"}}}
+                         for k in range(5)],
+             "published": [{"time_to_target_s": 170.0, "market_costs": {"spot": {"usd": "0.13"}}}]}
+    with plt.rc_context(STYLE):
+        fig = pareto_figure(board, "spot")
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        legend = fig.legends[0].get_window_extent(renderer)
+        axes = fig.axes[0].get_window_extent(renderer)
+        plt.close(fig)
+    assert not legend.overlaps(axes)
 
 
 @pytest.mark.parametrize("run", golden_runs(), ids=lambda r: r["run_id"])
@@ -120,3 +175,15 @@ def test_history_svg_marks_the_regression(site):
     root = svg_root(site / digits["svg"])
     assert markers(root, "history-mean") == 3
     assert markers(root, "regressions") == 1
+
+
+def test_run_curve_labels_and_key_sit_above_the_plot_area(site):
+    """"target reached", the target line's label and the series names are in the key row over
+    the plot, where no curve runs through them."""
+    from repro.report.svgchart import TOP
+    run = next(r for r in golden_runs() if r["outcome"]["reached"] and r["recipe"] == "digits")
+    stem = site / "runs" / run["_dir"].parent.name / run["_dir"].name
+    curves = inline_svg(stem.with_name(stem.name + ".html"), "curves")
+    labels = [t for t in curves.iter(f"{SVG}text") if "".join(t.itertext()).startswith(("target", "top1"))]
+    assert {"".join(t.itertext()) for t in labels} >= {"target reached", "target top1 0.97"}
+    assert all(float(t.get("y")) < TOP for t in labels)
