@@ -43,6 +43,9 @@ class DataSpec:
     cutout: int = 0
     workers: int = 0
     loader: str = "device"          # device (whole set on the device) | dataloader
+    # ImageNet's CPU JPEG decoder: torchvision (whole image, then the crop) | nvimgcodec (only the
+    # training crop's region; the repro[nvimgcodec] extra; the same batches, fewer CPU-seconds)
+    decoder: str = "torchvision"
     synthetic_images: int = 0       # --synthetic: training images (eval gets a fifth); 0 = the real set's size
 
 
@@ -106,6 +109,7 @@ OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("one_cycle", "piecewise")
 PRECISIONS = ("fp32", "fp16", "bf16")
 METRICS = ("top1", "top5")
+DECODERS = ("torchvision", "nvimgcodec")
 
 
 def check_slug(what: str, value: object) -> None:
@@ -171,6 +175,7 @@ def validate(recipe: Recipe) -> Recipe:
     _check_range("data.size_multiple", d.size_multiple, 1, 4096)
     _check_knots(d.size_knots)
     _check_choice("data.loader", d.loader, ("device", "dataloader"))
+    _check_choice("data.decoder", d.decoder, DECODERS)
     _check_range("model.num_classes", recipe.model.num_classes, 1, 1 << 20)
     _check_range("model.width", recipe.model.width, 1, 1 << 16)
     return recipe

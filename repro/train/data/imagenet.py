@@ -5,7 +5,8 @@ Pipeline: worker processes read each file and decode it with torchvision.io.deco
 and hand back uint8 images collated as an N×H×W×3 batch; the float conversion and normalisation run
 once per batch on the device, which gets N×3×H×W channels-last (the layout the models train in). On
 a GPU the workers only read bytes, and the batch's files are decoded on the GPU in one batched
-nvJPEG call (repro.train.data.imagenet_decode).
+nvJPEG call (repro.train.data.imagenet_decode). With data.decoder=nvimgcodec the CPU decodes only
+each training crop's region (repro.train.data.imagenet_roi), a batch in one call; same batches.
 Validation: resize the short side to size / 0.875, centre-crop `size` (224 ← 256).
 
 The image size can change every epoch although the DataLoader's workers persist: the batch sampler
@@ -35,6 +36,8 @@ from torchvision.transforms.v2 import functional as TF
 
 from repro.train.data import DataError, DatasetInfo
 from repro.train.data.imagenet_decode import decode_batch_on_device
+from repro.train.data import imagenet_roi
+from repro.train.data.imagenet_roi import RegionDecoder
 from repro.train.distributed import env_rank
 from repro.train.data.imagenet_tree import ImageTree, check_tree, scan_tree
 
@@ -93,7 +96,12 @@ def _resize(img: torch.Tensor, size: list[int]) -> torch.Tensor:
 
 def train_transform(img: torch.Tensor, size: int, g: random.Random, flip: bool) -> torch.Tensor:
     top, left, h, w = random_resized_crop_box(img.shape[-2], img.shape[-1], g)
-    out = _resize(img[:, top:top + h, left:left + w], [size, size])
+    return resize_and_flip(img[:, top:top + h, left:left + w], size, g, flip)
+
+
+def resize_and_flip(crop: torch.Tensor, size: int, g: random.Random, flip: bool) -> torch.Tensor:
+    """The rest of train_transform once the crop's box is drawn from `g`: the flip is its next draw."""
+    out = _resize(crop, [size, size])
     if flip and g.random() < 0.5:
         out = out.flip(-1)
     return out
@@ -127,6 +135,25 @@ class JpegFiles(Dataset):
         if self.train:
             return train_transform(img, size, sample_generator(self.seed, epoch, index), self.flip), label, index
         return eval_transform(img, size), label, index
+
+
+class RegionJpegFiles(JpegFiles):
+    """Training images decoded crop first (data.decoder=nvimgcodec): each box is drawn as in
+    train_transform, from the file's header, and only the box is decoded, a batch in one call. The
+    batch equals JpegFiles' bit for bit, except for a JPEG whose data ends early: the full decode
+    always refuses it, this one reads it when the crop lies above the missing rows."""
+
+    def __init__(self, samples, *, seed: int, flip: bool) -> None:
+        super().__init__(samples, train=True, seed=seed, flip=flip)
+        self.region = RegionDecoder()
+
+    def __getitems__(self, keys):
+        gens = [sample_generator(self.seed, epoch, index) for index, _, epoch in keys]
+        crops = self.region.decode_files([self.samples[index][0] for index, _, _ in keys],
+                                         lambda k, height, width: random_resized_crop_box(height, width, gens[k]))
+        return [(torch.zeros((3, size, size), dtype=torch.uint8), IGNORE_LABEL, index) if crop is None else
+                (resize_and_flip(crop, size, g, self.flip), self.samples[index][1], index)
+                for crop, g, (index, size, _) in zip(crops, gens, keys)]
 
 
 def _collate_bytes(batch):
@@ -163,10 +190,13 @@ class ImageNetData:
 
     def __init__(self, tree: ImageTree, *, device: torch.device | str = "cpu", seed: int = 0, workers: int = 0,
                  flip: bool = True, gpu_decode: bool | None = None, max_bad_fraction: float = MAX_BAD_FRACTION,
-                 default_size: int = 224) -> None:
+                 default_size: int = 224, decoder: str = "torchvision") -> None:
         self.tree, self.device, self.seed = tree, torch.device(device), seed
         self.rank, self.world = env_rank()
         self.gpu_decode = self.device.type == "cuda" if gpu_decode is None else gpu_decode
+        if decoder == "nvimgcodec" and (why := imagenet_roi.missing()):
+            raise DataError(f"data.decoder=nvimgcodec: {why}")
+        self.decoder = decoder
         self.default_size = default_size
         self.max_bad = max_bad_fraction * (len(tree.train) + len(tree.val))
         self.bad_images: dict[str, str] = {}
@@ -181,7 +211,10 @@ class ImageNetData:
                          for split, samples in (("train", tree.train), ("val", tree.val))}
 
     def _loader(self, split: str, samples, workers: int, flip: bool) -> DataLoader:
-        ds = JpegFiles(samples, train=split == "train", seed=self.seed, flip=flip, decode=not self.gpu_decode)
+        if split == "train" and self.decoder == "nvimgcodec" and not self.gpu_decode:
+            ds = RegionJpegFiles(samples, seed=self.seed, flip=flip)
+        else:
+            ds = JpegFiles(samples, train=split == "train", seed=self.seed, flip=flip, decode=not self.gpu_decode)
         return DataLoader(ds, batch_sampler=self._plans[split], num_workers=workers,
                           pin_memory=self.device.type == "cuda", persistent_workers=workers > 0,
                           prefetch_factor=4 if workers > 0 else None,
@@ -336,15 +369,22 @@ def check(recipe, *, data_dir=None, synthetic=False) -> list[str]:
         raise DataError("ImageNet needs --data DIR (train/<wnid>/*.JPEG, val/<wnid>/*.JPEG), "
                         "or --synthetic for a throughput-only run")
     classes = check_tree(Path(data_dir))
+    notes = []
+    if recipe.data.decoder == "nvimgcodec" and (why := imagenet_roi.missing()):
+        notes.append(f"data.decoder=nvimgcodec: {why}; decoding whole images with torchvision instead "
+                     "(the same batches, slower)")
     if len(classes) != recipe.model.num_classes:
-        return [f"{data_dir} has {len(classes)} classes; the model's head is sized from the recipe "
-                f"({recipe.model.num_classes}); set --set model.num_classes={len(classes)} to match"]
-    return []
+        notes.append(f"{data_dir} has {len(classes)} classes; the model's head is sized from the recipe "
+                     f"({recipe.model.num_classes}); set --set model.num_classes={len(classes)} to match")
+    return notes
 
 
 def make(recipe, *, device, data_dir=None, synthetic=False, seed: int = 0):
     check(recipe, data_dir=data_dir, synthetic=synthetic)
     if synthetic:
         return SyntheticImageNet(recipe, device)
+    # the plan's check() has said so when the region decoder is missing
+    decoder = "torchvision" if imagenet_roi.missing() else recipe.data.decoder
     return ImageNetData(scan_tree(Path(data_dir)), device=device, seed=seed, workers=recipe.data.workers,
-                        flip=recipe.data.flip, default_size=recipe.data.eval_size or recipe.data.image_size or 224)
+                        flip=recipe.data.flip, default_size=recipe.data.eval_size or recipe.data.image_size or 224,
+                        decoder=decoder)
