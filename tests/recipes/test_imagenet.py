@@ -30,6 +30,13 @@ def test_recipes_are_registered_with_their_targets():
     assert fastai.published_source.startswith("https://")
 
 
+def test_the_cpu_jpeg_decoder_is_a_data_setting_with_two_choices():
+    assert get_recipe("imagenet-fastai-2018").data.decoder == "torchvision"
+    assert apply_overrides(get_recipe("imagenet-rn18-1gpu"), ["data.decoder=nvimgcodec"]).data.decoder == "nvimgcodec"
+    with pytest.raises(ValueError, match="data.decoder must be one of torchvision, nvimgcodec, got 'dali'"):
+        apply_overrides(get_recipe("imagenet-rn18-1gpu"), ["data.decoder=dali"])
+
+
 def test_fastai_sizes_go_128_224_288_and_rescale_with_epochs():
     knots = get_recipe("imagenet-fastai-2018").data.size_knots
     assert knots == sched.staged_knots(((0.0, 128), (0.45, 224), (0.88, 288)))

@@ -17,6 +17,7 @@ random-resized crop in about four fifths.
 """
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 
@@ -35,7 +36,7 @@ os.environ.setdefault("PYNVIMGCODEC_VERBOSITY", "0")
 def missing() -> str | None:
     """Why the region decoder cannot run here, or None when it can."""
     try:
-        from nvidia import nvimgcodec  # noqa: F401
+        importlib.import_module("nvidia.nvimgcodec")
     except (ImportError, OSError) as exc:   # OSError: the wheel is there but its shared library is not
         return f"{PACKAGE} cannot be imported ({exc}); install it with {INSTALL}"
     return None
@@ -69,9 +70,9 @@ class RegionDecoder:
         from nvidia import nvimgcodec
         try:
             stream = nvimgcodec.CodeStream(blob)
-        except RuntimeError:
+            return stream if stream.codec_name == "jpeg" else None
+        except RuntimeError:   # no header to parse (an empty file parses lazily, so codec_name raises)
             return None
-        return stream if stream.codec_name == "jpeg" else None
 
     def decode_files(self, paths: list[str], draw: Callable[[int, int, int], Box]) -> list[torch.Tensor | None]:
         """Each file's box as a 3×h×w uint8 image (an h×w×3 buffer seen channels first, as
