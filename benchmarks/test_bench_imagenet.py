@@ -9,22 +9,25 @@ nvImageCodec's libjpeg-turbo decode of the crop's region only. Where NVIDIA DALI
 (nvidia-dali-cuda130), its CPU pipeline runs beside them: the region decoder
 `fn.decoders.image_random_crop(device="cpu")`, `fn.resize` (linear, as NVIDIA's ResNet-50 example:
 DeepLearningExamples PyTorch/Classification/ConvNets/image_classification/dataloaders.py at d08f065),
-`fn.crop_mirror_normalize` with a coin-flip mirror. `test_ratio_in_one_run` interleaves the pipelines
-round by round and reports both wall-clock and CPU-seconds (all threads of the process), so load from
-other processes hits all of them alike. Goal: ≥ 2× (benchmarks/RESULTS.md says where it stands).
+`fn.crop_mirror_normalize` with a coin-flip mirror. The ratio tests interleave the pipelines round by
+round, so load from other processes hits all of them alike, and report wall-clock and CPU-seconds:
+`test_ratio_in_one_run` one thread each in this process, `test_ratio_with_two_workers` two
+persistent DataLoader workers each (DALI: two threads), CPU-seconds of the main process and its
+workers together. Goal: ≥ 2× (benchmarks/RESULTS.md says where it stands).
 
 GPU (only when CUDA is present; skipped otherwise): RN50 fp16 channels_last training images/s on
 synthetic data at 128/224/288, to set beside NVIDIA's published figure for the GPU; and the JPEG path
 decoding on the GPU.
 
     .venv/bin/pytest benchmarks/test_bench_imagenet.py --benchmark-only -s
-    .venv/bin/pytest benchmarks/test_bench_imagenet.py -k ratio -s
+    .venv/bin/pytest benchmarks/test_bench_imagenet.py -k ratio -s    (the ratios, side by side)
 """
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import torch
 
@@ -35,6 +38,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:The image decoding and encoding 
 
 SIZE = 224
 N_IMAGES = 48
+N_IMAGES_WORKERS = 240    # enough batches per epoch for two workers to reach a steady state
+ROUNDS = 10
+BASELINE = "ImageFolder+PIL"
 # NVIDIA's published RN50 v1.5 PyTorch training throughput, 1 GPU, mixed precision, 224 px (DALI input,
 # pytorch-21.03 NGC container): DeepLearningExamples, PyTorch/Classification/ConvNets/resnet50v1.5/README.md,
 # "Training performance results". No H100/H200 row is published there.
@@ -43,49 +49,54 @@ NVIDIA_SOURCE = ("https://github.com/NVIDIA/DeepLearningExamples/blob/master/PyT
                  "resnet50v1.5/README.md#training-performance-results")
 
 
+def _tree(tmp_path_factory, n_images: int) -> Path:
+    return make_tree(tmp_path_factory.mktemp("bench-imagenet"), classes=4, train_per_class=n_images // 4,
+                     val_per_class=1, size=(500, 375), quality=90)
+
+
 @pytest.fixture(scope="module")
 def jpeg_tree(tmp_path_factory) -> Path:
-    return make_tree(tmp_path_factory.mktemp("bench-imagenet"), classes=4, train_per_class=N_IMAGES // 4,
-                     val_per_class=1, size=(500, 375), quality=90)
+    return _tree(tmp_path_factory, N_IMAGES)
+
+
+@pytest.fixture(scope="module")
+def jpeg_tree_workers(tmp_path_factory) -> Path:
+    return _tree(tmp_path_factory, N_IMAGES_WORKERS)
 
 
 @pytest.fixture(autouse=True)
 def one_thread():
     previous = torch.get_num_threads()
-    torch.set_num_threads(1)  # per core: both pipelines on one thread
+    torch.set_num_threads(1)  # per core: every pipeline on one thread (per worker)
     yield
     torch.set_num_threads(previous)
 
 
-def ours(tree: inet.ImageTree, size: int = SIZE, decoder: str = "torchvision") -> int:
-    data = inet.ImageNetData(tree, workers=0, seed=0, decoder=decoder)
-    n = 0
-    for x, _ in data.train_batches(1, 16, torch.Generator().manual_seed(0), size):
-        n += x.shape[0]
-    return n
+# -- the pipelines, each built once and then run an epoch at a time (returns the images it yielded) ----
+def ours(root: Path, size: int = SIZE, decoder: str = "torchvision", workers: int = 0):
+    data = inet.ImageNetData(inet.scan_tree(root), workers=workers, seed=0, decoder=decoder)
+    g = torch.Generator().manual_seed(0)
+    return lambda: sum(x.shape[0] for x, _ in data.train_batches(1, 16, g, size))
 
 
-def torchvision_pil(root: Path, size: int = SIZE) -> int:
+def torchvision_pil(root: Path, size: int = SIZE, workers: int = 0):
     from torchvision import datasets, transforms
     tf = transforms.Compose([transforms.RandomResizedCrop(size), transforms.RandomHorizontalFlip(),
                              transforms.ToTensor(),
                              transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
     loader = torch.utils.data.DataLoader(datasets.ImageFolder(root / "train", tf), batch_size=16, shuffle=True,
-                                         num_workers=0, drop_last=True)
-    n = 0
-    for x, _ in loader:
-        n += x.shape[0]
-    return n
+                                         num_workers=workers, drop_last=True, persistent_workers=workers > 0)
+    return lambda: sum(x.shape[0] for x, _ in loader)
 
 
-def dali_cpu_pipeline(root: Path, size: int = SIZE):
-    """NVIDIA DALI on the CPU, one thread, no prefetching thread: files → region decode of a random
-    resized crop → antialiased linear resize → mirror + normalise to float NCHW."""
+def dali_cpu(root: Path, size: int = SIZE, threads: int = 1):
+    """NVIDIA DALI on the CPU, no prefetching thread: files → region decode of a random resized crop →
+    antialiased linear resize → mirror + normalise to float NCHW, each batch handed over to torch."""
     import nvidia.dali.fn as fn
     import nvidia.dali.types as types
     from nvidia.dali.pipeline import pipeline_def
 
-    @pipeline_def(batch_size=16, num_threads=1, device_id=None, exec_async=False, exec_pipelined=False)
+    @pipeline_def(batch_size=16, num_threads=threads, device_id=None, exec_async=False, exec_pipelined=False)
     def pipe():
         jpegs, labels = fn.readers.file(file_root=str(root / "train"), random_shuffle=True, name="files")
         images = fn.decoders.image_random_crop(jpegs, device="cpu", output_type=types.RGB, num_attempts=10,
@@ -98,17 +109,16 @@ def dali_cpu_pipeline(root: Path, size: int = SIZE):
 
     built = pipe(seed=0)
     built.build()
-    return built
+    steps = built.epoch_size("files") // 16
 
-
-def dali_cpu(pipeline) -> int:
-    """One epoch of the DALI pipeline, each batch handed over as torch tensors."""
-    n = 0
-    for _ in range(N_IMAGES // 16):
-        images, labels = pipeline.run()
-        x, y = torch.from_dlpack(images.as_tensor()), torch.from_numpy(labels.as_array())
-        n += x.shape[0]
-    return n
+    def epoch() -> int:
+        n = 0
+        for _ in range(steps):
+            images, labels = built.run()
+            x, y = torch.from_dlpack(images.as_tensor()), torch.from_numpy(labels.as_array())
+            n += x.shape[0]
+        return n
+    return epoch
 
 
 def region_decoder_missing() -> str | None:
@@ -124,18 +134,64 @@ def dali_missing() -> str | None:
     return None
 
 
+def pipelines(root: Path, size: int, workers: int = 0) -> dict:
+    """Every pipeline this machine can run, the baseline first. `workers` DataLoader processes for
+    the torch pipelines; DALI gets as many threads instead (one when there are no workers)."""
+    out = {BASELINE: torchvision_pil(root, size, workers), "ours, torchvision decode": ours(root, size, workers=workers)}
+    if not region_decoder_missing():
+        out["ours, nvimgcodec region decode"] = ours(root, size, "nvimgcodec", workers)
+    if not dali_missing():
+        out["DALI CPU (region decode)"] = dali_cpu(root, size, max(1, workers))
+    return out
+
+
+def interleave(runs: dict, rounds: int, cpu_seconds) -> dict[str, tuple[float, float]]:
+    """{name: (images/s, CPU-ms/image)} over `rounds` rounds, one epoch of each pipeline per round in
+    turn, so load from other processes hits every pipeline alike."""
+    for run in runs.values():   # warm-up; starts the workers
+        run()
+    images, wall, cpu = dict.fromkeys(runs, 0), dict.fromkeys(runs, 0.0), dict.fromkeys(runs, 0.0)
+    for _ in range(rounds):
+        for name, run in runs.items():
+            t0, c0 = time.perf_counter(), cpu_seconds()
+            images[name] += run()
+            wall[name] += time.perf_counter() - t0
+            cpu[name] += cpu_seconds() - c0
+    return {name: (images[name] / wall[name], 1000 * cpu[name] / images[name]) for name in runs}
+
+
+def report(title: str, results: dict[str, tuple[float, float]]) -> None:
+    base_ips, base_ms = results[BASELINE]
+    print(f"\n{title}")
+    for name, (ips, ms) in results.items():
+        print(f"  {name:32s} {ips:7.1f} images/s ({ips / base_ips:.2f}× wall), {ms:.2f} CPU-ms/image "
+              f"({base_ms / ms:.2f}× CPU) (goal ≥ 2×)")
+
+
+def cpu_seconds_with_children() -> float:
+    """User + system seconds of this process and every live child (the DataLoader's workers)."""
+    me = psutil.Process()
+    total = sum(me.cpu_times()[:2])
+    for child in me.children(recursive=True):
+        try:
+            total += sum(child.cpu_times()[:2])
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+# -- pytest-benchmark: each pipeline alone --------------------------------------------------------------
 @pytest.mark.parametrize("decoder", ["torchvision", "nvimgcodec"])
 def test_bench_ours_decode_crop(benchmark, jpeg_tree, decoder):
     if decoder == "nvimgcodec" and (why := region_decoder_missing()):
         pytest.skip(why)
-    tree = inet.scan_tree(jpeg_tree)
-    n = benchmark.pedantic(ours, args=(tree, SIZE, decoder), rounds=3, warmup_rounds=1)
+    n = benchmark.pedantic(ours(jpeg_tree, SIZE, decoder), rounds=3, warmup_rounds=1)
     assert n == N_IMAGES
     benchmark.extra_info["images_per_s_per_core"] = n / benchmark.stats["mean"]
 
 
 def test_bench_torchvision_imagefolder_pil(benchmark, jpeg_tree):
-    n = benchmark.pedantic(torchvision_pil, args=(jpeg_tree,), rounds=3, warmup_rounds=1)
+    n = benchmark.pedantic(torchvision_pil(jpeg_tree, SIZE), rounds=3, warmup_rounds=1)
     assert n == N_IMAGES
     benchmark.extra_info["images_per_s_per_core"] = n / benchmark.stats["mean"]
 
@@ -143,43 +199,29 @@ def test_bench_torchvision_imagefolder_pil(benchmark, jpeg_tree):
 def test_bench_dali_cpu(benchmark, jpeg_tree):
     if why := dali_missing():
         pytest.skip(why)
-    n = benchmark.pedantic(dali_cpu, args=(dali_cpu_pipeline(jpeg_tree),), rounds=3, warmup_rounds=1)
+    n = benchmark.pedantic(dali_cpu(jpeg_tree, SIZE), rounds=3, warmup_rounds=1)
     assert n == N_IMAGES
     benchmark.extra_info["images_per_s_per_core"] = n / benchmark.stats["mean"]
 
 
-ROUNDS = 10
+# -- ratios, measured side by side ----------------------------------------------------------------------
+@pytest.mark.parametrize("size", [224, 128])
+def test_ratio_in_one_run(jpeg_tree, size):
+    """One thread each, in this process; CPU-seconds count every thread of the process (DALI's and
+    nvImageCodec's too)."""
+    results = interleave(pipelines(jpeg_tree, size), ROUNDS, time.process_time)
+    report(f"{size} px, {ROUNDS} interleaved rounds of {N_IMAGES} images, one thread each:", results)
+    assert all(ips > 0 for ips, _ in results.values())
 
 
 @pytest.mark.parametrize("size", [224, 128])
-def test_ratio_in_one_run(jpeg_tree, size):
-    """Interleaved rounds, so load from other processes hits every pipeline alike. CPU-seconds count
-    every thread of the process (DALI's and nvImageCodec's workers too)."""
-    tree = inet.scan_tree(jpeg_tree)
-    pipelines = {"ImageFolder+PIL": lambda: torchvision_pil(jpeg_tree, size),
-                 "ours, torchvision decode": lambda: ours(tree, size)}
-    if not region_decoder_missing():
-        pipelines["ours, nvimgcodec region decode"] = lambda: ours(tree, size, "nvimgcodec")
-    if not dali_missing():
-        dali = dali_cpu_pipeline(jpeg_tree, size)
-        pipelines["DALI CPU (region decode)"] = lambda: dali_cpu(dali)
-    for run in pipelines.values():   # warm-up
-        assert run() == N_IMAGES
-    wall = dict.fromkeys(pipelines, 0.0)
-    cpu = dict.fromkeys(pipelines, 0.0)
-    for _ in range(ROUNDS):
-        for name, run in pipelines.items():
-            t0, c0 = time.perf_counter(), time.process_time()
-            run()
-            wall[name] += time.perf_counter() - t0
-            cpu[name] += time.process_time() - c0
-    base = "ImageFolder+PIL"
-    print(f"\n{size} px, {ROUNDS} interleaved rounds of {N_IMAGES} images, one thread each:")
-    for name in pipelines:
-        print(f"  {name:32s} {ROUNDS * N_IMAGES / wall[name]:7.1f} images/s "
-              f"({wall[base] / wall[name]:.2f}× wall), {1000 * cpu[name] / (ROUNDS * N_IMAGES):.2f} CPU-ms/image "
-              f"({cpu[base] / cpu[name]:.2f}× CPU) (goal ≥ 2×)")
-    assert all(t > 0 for t in wall.values())
+def test_ratio_with_two_workers(jpeg_tree_workers, size):
+    """As training runs: two persistent DataLoader workers each (DALI: two threads). The baseline's
+    workers hand over float batches, ours uint8 ones normalised in the main process; CPU-seconds
+    are those of the main process and its workers together."""
+    results = interleave(pipelines(jpeg_tree_workers, size, workers=2), 3, cpu_seconds_with_children)
+    report(f"{size} px, 3 interleaved rounds of {N_IMAGES_WORKERS} images, two workers each:", results)
+    assert all(ips > 0 for ips, _ in results.values())
 
 
 # -- GPU: run as they stand when CUDA is present ----------------------------------------------------------
