@@ -45,25 +45,29 @@ def missing() -> str | None:
 class RegionDecoder:
     """Decodes the region (top, left, height, width) of each file, a batch in one call.
 
-    The decoder and its thread pool are made on first use in each process: a DataLoader worker is a
-    fork, and a thread pool does not survive one. It runs one thread, so that a worker uses one core
-    as the torchvision path does."""
+    Each process makes its own decoder on first use: a DataLoader worker is a fork, and a decoder's
+    thread pool does not survive one. A decoder inherited through a fork is kept, never used or
+    destroyed there (its destructor would wait for threads the child does not have), and none is
+    pickled (a worker started by spawn makes its own). It runs one thread, so that a worker uses one
+    core as the torchvision path does."""
 
     def __init__(self) -> None:
-        self._pid: int | None = None
-        self._decoder = None
+        self._decoders: dict[int, object] = {}
+
+    def __getstate__(self) -> dict:
+        return {"_decoders": {}}
 
     def _get(self):
-        if self._pid != os.getpid():
+        pid = os.getpid()
+        if pid not in self._decoders:
             from nvidia import nvimgcodec
-            self._decoder = nvimgcodec.Decoder(device_id=nvimgcodec.NVIMGCODEC_DEVICE_CPU_ONLY,
-                                               backends=[nvimgcodec.Backend(nvimgcodec.CPU_ONLY)],
-                                               max_num_cpu_threads=1)
-            self._pid = os.getpid()
-        return self._decoder
+            self._decoders[pid] = nvimgcodec.Decoder(device_id=nvimgcodec.NVIMGCODEC_DEVICE_CPU_ONLY,
+                                                     backends=[nvimgcodec.Backend(nvimgcodec.CPU_ONLY)],
+                                                     max_num_cpu_threads=1)
+        return self._decoders[pid]
 
     @staticmethod
-    def open(blob: bytes):
+    def parse_header(blob: bytes):
         """The file's parsed header (`.height`, `.width`), or None when it is not a JPEG whose header
         parses. Other formats nvImageCodec reads (a PNG named .JPEG) are refused, as torchvision's
         decode_jpeg refuses them, so both decoders count the same files as unreadable."""
@@ -83,7 +87,7 @@ class RegionDecoder:
         for k, path in enumerate(paths):
             try:
                 with open(path, "rb") as f:
-                    stream = self.open(f.read())
+                    stream = self.parse_header(f.read())
             except OSError:
                 stream = None
             if stream is not None:

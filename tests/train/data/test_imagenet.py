@@ -230,6 +230,17 @@ def test_workers_forked_after_the_parent_decoded_make_their_own_decoder(tree_dir
 
 
 @needs_nvimgcodec
+@pytest.mark.timeout(180)
+def test_spawned_workers_get_the_same_batches(tree_dir):
+    tree = inet.scan_tree(tree_dir)
+    data = inet.ImageNetData(tree, workers=1, decoder="nvimgcodec")
+    data._loaders["train"].multiprocessing_context = "spawn"
+    data._loaders["train"].dataset.__getitems__([(0, 32, 1)])   # the parent has a decoder to (not) send
+    batches = list(data.train_batches(1, 8, torch.Generator().manual_seed(1), 32))
+    assert all(torch.equal(x, xr) for (x, _), (xr, _) in zip(_epoch(tree, 32, epoch=1, workers=0), batches))
+
+
+@needs_nvimgcodec
 def test_region_decoder_serves_training_only_and_never_the_gpu_path(tree_dir):
     recipe = apply_overrides(get_recipe("imagenet-rn18-1gpu"),
                              ["data.decoder=nvimgcodec", "data.workers=0", "model.num_classes=3"])

@@ -118,3 +118,14 @@ def test_missing_package_names_it_and_the_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "nvidia.nvimgcodec", None)   # import raises ImportError
     why = imagenet_roi.missing()
     assert why and "nvidia-nvimgcodec-cu13" in why and "pip install 'repro[nvimgcodec]'" in why
+
+
+def test_a_pickled_decoder_makes_its_own_in_the_new_process(tmp_path):
+    """What a DataLoader worker started by spawn receives: no decoder of the parent's, and a working one."""
+    import pickle
+    path = _write(tmp_path, "a.JPEG", _jpeg(_photo(40, 40)))
+    parent = RegionDecoder()
+    parent.decode_files([path], lambda k, h, w: (0, 0, h, w))
+    copy = pickle.loads(pickle.dumps(parent))
+    assert copy._decoders == {}
+    assert copy.decode_files([path], lambda k, h, w: (0, 0, h, w))[0].shape == (3, 40, 40)
