@@ -34,10 +34,10 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.io import ImageReadMode, decode_jpeg, read_file
 from torchvision.transforms.v2 import functional as TF
 
+from repro.recipes.base import DECODERS
 from repro.train.data import DataError, DatasetInfo
 from repro.train.data.imagenet_decode import decode_batch_on_device
 from repro.train.data import imagenet_roi
-from repro.train.data.imagenet_roi import RegionDecoder
 from repro.train.distributed import env_rank
 from repro.train.data.imagenet_tree import ImageTree, check_tree, scan_tree
 
@@ -145,7 +145,7 @@ class RegionJpegFiles(JpegFiles):
 
     def __init__(self, samples, *, seed: int, flip: bool) -> None:
         super().__init__(samples, train=True, seed=seed, flip=flip)
-        self.region = RegionDecoder()
+        self.region = imagenet_roi.RegionDecoder()
 
     def __getitems__(self, keys):
         gens = [sample_generator(self.seed, epoch, index) for index, _, epoch in keys]
@@ -194,6 +194,8 @@ class ImageNetData:
         self.tree, self.device, self.seed = tree, torch.device(device), seed
         self.rank, self.world = env_rank()
         self.gpu_decode = self.device.type == "cuda" if gpu_decode is None else gpu_decode
+        if decoder not in DECODERS:
+            raise DataError(f"data.decoder must be one of {', '.join(DECODERS)}, got {decoder!r}")
         if decoder == "nvimgcodec" and (why := imagenet_roi.missing()):
             raise DataError(f"data.decoder=nvimgcodec: {why}")
         self.decoder = decoder

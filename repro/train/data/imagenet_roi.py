@@ -11,7 +11,7 @@ neighbours as in a full decode, and the pixels equal the same crop of a full dec
 bit for bit).
 
 What it saves depends on where the crop lies: on a 500×375 file of ImageNet's typical entropy
-(benchmarks/RESULTS.md) a 16×16 crop at the top decodes in a tenth of the time of the whole image, the
+(benchmarks/RESULTS.md) a 16×16 crop at the top decodes in a twelfth of the time of the whole image, the
 same crop at the bottom in two thirds of it (the rows above it are still entropy-decoded), and a
 random-resized crop in about four fifths.
 """

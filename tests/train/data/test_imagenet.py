@@ -269,6 +269,8 @@ def test_region_decoder_missing_falls_back_to_torchvision_with_a_note(tree_dir, 
     assert x.shape == (8, 3, 32, 32)
     with pytest.raises(DataError, match=r"data.decoder=nvimgcodec: .*pip install 'repro\[nvimgcodec\]'"):
         inet.ImageNetData(inet.scan_tree(tree_dir), decoder="nvimgcodec")
+    with pytest.raises(DataError, match="data.decoder must be one of torchvision, nvimgcodec, got 'dali'"):
+        inet.ImageNetData(inet.scan_tree(tree_dir), decoder="dali")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="GPU JPEG decoding needs CUDA (none on this machine)")
