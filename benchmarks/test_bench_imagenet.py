@@ -224,6 +224,82 @@ def test_ratio_with_two_workers(jpeg_tree_workers, size):
     assert all(ips > 0 for ips, _ in results.values())
 
 
+# -- the decode alone: where a region saves time ----------------------------------------------------------
+def cpu_ms_per_image(decode, n_images: int, repeats: int = 5) -> float:
+    """Best of `repeats` passes, CPU-seconds of the whole process (decoder threads included)."""
+    decode()
+    best = float("inf")
+    for _ in range(repeats):
+        c0 = time.process_time()
+        decode()
+        best = min(best, time.process_time() - c0)
+    return 1000 * best / n_images
+
+
+def test_decode_alone_cpu_ms_per_image(jpeg_tree):
+    """Whole files against regions: the pipeline's own random-resized crops, and fixed boxes that show
+    that the rows above a region are still entropy-decoded while those below it are not."""
+    from torchvision.io import ImageReadMode, decode_jpeg, read_file
+    if why := region_decoder_missing():
+        pytest.skip(why)
+    from repro.train.data.imagenet_roi import RegionDecoder
+    paths = [p for p, _ in inet.scan_tree(jpeg_tree).train]
+    blobs = [read_file(p) for p in paths]
+    region = RegionDecoder()
+    boxes = {"whole file": lambda k, h, w: (0, 0, h, w),
+             "the pipeline's random-resized crops": lambda k, h, w: inet.random_resized_crop_box(
+                 h, w, inet.sample_generator(0, 1, k)),
+             "16×16 at the top left": lambda k, h, w: (0, 0, 16, 16),
+             "16×16 at the bottom right": lambda k, h, w: (h - 16, w - 16, 16, 16),
+             "top half, full width": lambda k, h, w: (0, 0, h // 2, w),
+             "bottom half, full width": lambda k, h, w: (h // 2, 0, h - h // 2, w),
+             "all rows, 100 columns": lambda k, h, w: (0, w // 2 - 50, h, 100)}
+    rows = {"torchvision decode_jpeg, whole file":
+            cpu_ms_per_image(lambda: [decode_jpeg(b, mode=ImageReadMode.RGB) for b in blobs], len(blobs))}
+    for name, box in boxes.items():
+        rows[f"nvimgcodec, {name}"] = cpu_ms_per_image(lambda: region.decode_files(paths, box), len(paths))
+    print(f"\ndecode alone, {len(paths)} files of 500×375, one thread, CPU-ms per image (best of 5):")
+    for name, ms in rows.items():
+        print(f"  {name:52s} {ms:.2f}")
+    assert rows["nvimgcodec, 16×16 at the top left"] < rows["nvimgcodec, whole file"]
+
+
+def dali_stage(root: Path, stage: str):
+    """DALI's CPU pipeline cut after one stage ("whole file", "region", "region + resize"), one thread;
+    returns a function that runs one epoch."""
+    import nvidia.dali.fn as fn
+    import nvidia.dali.types as types
+    from nvidia.dali.pipeline import pipeline_def
+
+    @pipeline_def(batch_size=16, num_threads=1, device_id=None, exec_async=False, exec_pipelined=False)
+    def pipe():
+        jpegs, _ = fn.readers.file(file_root=str(root / "train"), random_shuffle=True)
+        if stage == "whole file":
+            return fn.decoders.image(jpegs, device="cpu", output_type=types.RGB)
+        images = fn.decoders.image_random_crop(jpegs, device="cpu", output_type=types.RGB, num_attempts=10)
+        if stage == "region":
+            return images
+        return fn.resize(images, resize_x=SIZE, resize_y=SIZE, interp_type=types.INTERP_LINEAR)
+
+    built = pipe(seed=0)
+    built.build()
+    return lambda: [built.run() for _ in range(N_IMAGES // 16)]
+
+
+def test_dali_stages_cpu_ms_per_image(jpeg_tree):
+    """Where DALI's CPU pipeline spends its time: its region decode is nvImageCodec's, its resize is not
+    torch's uint8 kernel."""
+    if why := dali_missing():
+        pytest.skip(why)
+    stages = {stage: cpu_ms_per_image(dali_stage(jpeg_tree, stage), N_IMAGES)
+              for stage in ("whole file", "region", "region + resize")}
+    print(f"\nDALI CPU, {N_IMAGES} files of 500×375, one thread, CPU-ms per image (best of 5):")
+    for stage, ms in stages.items():
+        print(f"  {stage:20s} {ms:.2f}")
+    print(f"  resize to {SIZE} px alone ≈ {stages['region + resize'] - stages['region']:.2f}")
+    assert stages["region"] < stages["whole file"]
+
+
 # -- GPU: run as they stand when CUDA is present ----------------------------------------------------------
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (none on this machine)")
 
