@@ -53,6 +53,9 @@ class DataSpec:
     cutout: int = 0
     workers: int = 0
     loader: str = "device"          # device (whole set on the device) | dataloader
+    # ImageNet's CPU JPEG decoder: torchvision (whole image, then the crop) | nvimgcodec (only the
+    # training crop's region; the repro[nvimgcodec] extra; the same batches, fewer CPU-seconds)
+    decoder: str = "torchvision"
     synthetic_images: int = 0       # --synthetic: training images (eval gets a fifth); 0 = the real set's size
     # (image size, ratio): the global batch at that training size is round(batch_size × ratio), for
     # recipes whose source changed the batch per stage (fast.ai 2018: 192 → 128 images per GPU at 288 px)
@@ -133,6 +136,7 @@ PRECISIONS = ("fp32", "fp16", "bf16")
 FLIP_MODES = ("random", "alternating")
 WHITENING_MODELS = ("airbench94",)       # models with a data-dependent whitening stem
 METRICS = ("top1", "top5")
+DECODERS = ("torchvision", "nvimgcodec")
 
 
 def check_slug(what: str, value: object) -> None:
@@ -217,6 +221,7 @@ def validate(recipe: Recipe) -> Recipe:
     _check_pairs("data.batch_ratio_per_size", d.batch_ratio_per_size, "[[288, 0.6667]]")
     for size, ratio in d.batch_ratio_per_size:
         _check_range("a data.batch_ratio_per_size ratio", float(ratio), 0.0, 64.0, low_open=True)
+    _check_choice("data.decoder", d.decoder, DECODERS)
     _check_range("model.num_classes", recipe.model.num_classes, 1, 1 << 20)
     _check_range("model.width", recipe.model.width, 1, 1 << 16)
     _check_range("model.whiten_images", recipe.model.whiten_images, 0, 1 << 24)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,13 @@ def test_recipes_are_registered_with_their_targets():
         assert r.data.name == "imagenet" and r.optim.no_bn_weight_decay and r.channels_last
     assert not fastai.optim.no_bn_weight_decay and not fastai.model.zero_init_residual
     assert fastai.published_source.startswith("https://")
+
+
+def test_the_cpu_jpeg_decoder_is_a_data_setting_with_two_choices():
+    assert get_recipe("imagenet-fastai-2018").data.decoder == "torchvision"
+    assert apply_overrides(get_recipe("imagenet-rn18-1gpu"), ["data.decoder=nvimgcodec"]).data.decoder == "nvimgcodec"
+    with pytest.raises(ValueError, match="data.decoder must be one of torchvision, nvimgcodec, got 'dali'"):
+        apply_overrides(get_recipe("imagenet-rn18-1gpu"), ["data.decoder=dali"])
 
 
 def test_fastai_2018_is_the_entry_as_submitted_epoch_by_epoch():
@@ -130,3 +138,29 @@ def test_fastai_2018_runs_end_to_end_on_cpu_changing_size(tmp_path):
     assert record["provenance"]["dataset"]["num_train"] == 12
     tsv = next(Path(tmp_path / "r").glob("imagenet-fastai-2018/*/metrics.tsv")).read_text()
     assert tsv.splitlines()[0].endswith("top5Accuracy")
+
+
+@pytest.mark.slow
+def test_the_region_decoder_trains_end_to_end_and_its_absence_is_said_not_fatal(tmp_path):
+    """`--set data.decoder=nvimgcodec` through the real command: with the extra it trains (and the
+    config records the choice); without it (an `nvidia.nvimgcodec` that fails to import, first on the
+    path) the plan says what to install and the run decodes with torchvision."""
+    pytest.importorskip("nvidia.nvimgcodec", reason="the repro[nvimgcodec] extra is not installed")
+    from tests.conftest import run_cli
+    data = make_tree(tmp_path / "data", classes=3, train_per_class=4, val_per_class=1)
+    shadow = tmp_path / "shadow" / "nvidia" / "nvimgcodec"
+    shadow.mkdir(parents=True)
+    (shadow.parent / "__init__.py").write_text("")
+    (shadow / "__init__.py").write_text("raise ImportError('simulated: the wheel is not installed')\n")
+    args = ["imagenet", "--recipe", "imagenet-rn18-1gpu", "--data", str(data), "--epochs", "1", "--device", "cpu",
+            "--set", "data.decoder=nvimgcodec", "--set", "data.batch_size=4", "--set", "data.eval_batch_size=4",
+            "--set", "data.workers=1", "--set", "model.num_classes=3"]
+    shadowed = os.pathsep.join(filter(None, [str(tmp_path / "shadow"), os.environ.get("PYTHONPATH")]))
+    for name, env in (("with", None), ("without", {"PYTHONPATH": shadowed})):
+        proc = run_cli(*args, "--results", str(tmp_path / name), env=env, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        record = json.loads(next((tmp_path / name).glob("imagenet-rn18-1gpu/*/run.json")).read_text())
+        assert record["status"] == "finished" and record["config"]["data"]["decoder"] == "nvimgcodec"
+        said = "decoding whole images with torchvision instead" in proc.stdout + proc.stderr
+        assert said == (name == "without"), proc.stderr[-2000:]
+    assert "pip install 'repro[nvimgcodec]'" in proc.stdout + proc.stderr

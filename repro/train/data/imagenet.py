@@ -5,7 +5,8 @@ Pipeline: worker processes read each file and decode it with torchvision.io.deco
 and hand back uint8 images collated as an N×H×W×3 batch; the float conversion and normalisation run
 once per batch on the device, which gets N×3×H×W channels-last (the layout the models train in). On
 a GPU the workers only read bytes, and the batch's files are decoded on the GPU in one batched
-nvJPEG call (repro.train.data.imagenet_decode).
+nvJPEG call (repro.train.data.imagenet_decode). With data.decoder=nvimgcodec the CPU decodes only
+each training crop's region (repro.train.data.imagenet_roi), a batch in one call; same batches.
 Validation: resize the short side to size / 0.875, centre-crop `size` (224 ← 256).
 
 The image size can change every epoch although the DataLoader's workers persist: the batch sampler
@@ -33,8 +34,11 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.io import ImageReadMode, decode_jpeg, read_file
 from torchvision.transforms.v2 import functional as TF
 
+from repro.recipes.base import DECODERS
 from repro.train.data import DataError, DatasetInfo, imagenet_rect
+from repro.train.data.imagenet_synthetic import SyntheticImageNet
 from repro.train.data.imagenet_decode import decode_batch_on_device
+from repro.train.data import imagenet_roi
 from repro.train.distributed import env_rank
 from repro.train.data.imagenet_tree import ImageTree, check_tree, scan_tree
 
@@ -45,8 +49,6 @@ RRC_SCALE = (0.08, 1.0)            # RandomResizedCrop area fraction, torchvisio
 RRC_RATIO = (3 / 4, 4 / 3)
 MAX_BAD_FRACTION = 0.001           # more unreadable images than this fraction fails the run
 IGNORE_LABEL = -100                # CrossEntropyLoss's ignore_index: an unreadable image adds no loss
-SYNTHETIC_TRAIN_BATCHES = 32
-SYNTHETIC_EVAL_BATCHES = 4
 
 # torchvision 0.29 marks its JPEG codec deprecated in favour of TorchCodec; it is still the fast
 # libjpeg-turbo / nvJPEG path this pipeline is built on, so say it once in this comment, not per image
@@ -93,7 +95,12 @@ def _resize(img: torch.Tensor, size: list[int]) -> torch.Tensor:
 
 def train_transform(img: torch.Tensor, size: int, g: random.Random, flip: bool) -> torch.Tensor:
     top, left, h, w = random_resized_crop_box(img.shape[-2], img.shape[-1], g)
-    out = _resize(img[:, top:top + h, left:left + w], [size, size])
+    return resize_and_flip(img[:, top:top + h, left:left + w], size, g, flip)
+
+
+def resize_and_flip(crop: torch.Tensor, size: int, g: random.Random, flip: bool) -> torch.Tensor:
+    """The rest of train_transform once the crop's box is drawn from `g`: the flip is its next draw."""
+    out = _resize(crop, [size, size])
     if flip and g.random() < 0.5:
         out = out.flip(-1)
     return out
@@ -131,6 +138,25 @@ class JpegFiles(Dataset):
         return eval_transform(img, size), label, index
 
 
+class RegionJpegFiles(JpegFiles):
+    """Training images decoded crop first (data.decoder=nvimgcodec): each box is drawn as in
+    train_transform, from the file's header, and only the box is decoded, a batch in one call. The
+    batch equals JpegFiles' bit for bit, except for a JPEG whose data ends early: the full decode
+    always refuses it, this one reads it when the crop lies above the missing rows."""
+
+    def __init__(self, samples, *, seed: int, flip: bool) -> None:
+        super().__init__(samples, train=True, seed=seed, flip=flip)
+        self.region = imagenet_roi.RegionDecoder()
+
+    def __getitems__(self, keys):
+        gens = [sample_generator(self.seed, epoch, index) for index, _, epoch in keys]
+        crops = self.region.decode_files([self.samples[index][0] for index, _, _ in keys],
+                                         lambda k, height, width: random_resized_crop_box(height, width, gens[k]))
+        return [(torch.zeros((3, size, size), dtype=torch.uint8), IGNORE_LABEL, index) if crop is None else
+                (resize_and_flip(crop, size, g, self.flip), self.samples[index][1], index)
+                for crop, g, (index, size, _) in zip(crops, gens, keys)]
+
+
 def _collate_bytes(batch):
     data, labels, index = zip(*batch)
     return list(data), torch.tensor(labels), torch.tensor(index)
@@ -165,10 +191,16 @@ class ImageNetData:
 
     def __init__(self, tree: ImageTree, *, device: torch.device | str = "cpu", seed: int = 0, workers: int = 0,
                  flip: bool = True, gpu_decode: bool | None = None, max_bad_fraction: float = MAX_BAD_FRACTION,
-                 default_size: int = 224, rect_val: bool = False, size_multiple: int = 32) -> None:
+                 default_size: int = 224, rect_val: bool = False, size_multiple: int = 32,
+                 decoder: str = "torchvision") -> None:
         self.tree, self.device, self.seed = tree, torch.device(device), seed
         self.rank, self.world = env_rank()
         self.gpu_decode = self.device.type == "cuda" if gpu_decode is None else gpu_decode
+        if decoder not in DECODERS:
+            raise DataError(f"data.decoder must be one of {', '.join(DECODERS)}, got {decoder!r}")
+        if decoder == "nvimgcodec" and (why := imagenet_roi.missing()):
+            raise DataError(f"data.decoder=nvimgcodec: {why}")
+        self.decoder = decoder
         self.default_size = default_size
         self.rect_val, self.size_multiple = rect_val, size_multiple
         self._val_ratios: list[float] | None = None      # rectangular validation: read once, when first needed
@@ -185,7 +217,10 @@ class ImageNetData:
                          for split, samples in (("train", tree.train), ("val", tree.val))}
 
     def _loader(self, split: str, samples, workers: int, flip: bool) -> DataLoader:
-        ds = JpegFiles(samples, train=split == "train", seed=self.seed, flip=flip, decode=not self.gpu_decode)
+        if split == "train" and self.decoder == "nvimgcodec" and not self.gpu_decode:
+            ds = RegionJpegFiles(samples, seed=self.seed, flip=flip)
+        else:
+            ds = JpegFiles(samples, train=split == "train", seed=self.seed, flip=flip, decode=not self.gpu_decode)
         return DataLoader(ds, batch_sampler=self._plans[split], num_workers=workers,
                           pin_memory=self.device.type == "cuda", persistent_workers=workers > 0,
                           prefetch_factor=4 if workers > 0 else None,
@@ -297,45 +332,6 @@ def _rank_slice(batch: int, rank: int, world: int) -> slice:
     return slice(rank * per, (rank + 1) * per)
 
 
-class SyntheticImageNet:
-    """Random images of the real shape and label range, made on the device: throughput only."""
-    sharded = True
-
-    def __init__(self, recipe, device: torch.device | str) -> None:
-        self.device = torch.device(device)
-        self.rank, self.world = env_rank()
-        self.num_classes = recipe.model.num_classes
-        self.default_size = recipe.data.image_size or 224
-        # data.synthetic_images sets the training set's size, as it does for CIFAR
-        n_train = recipe.data.synthetic_images or SYNTHETIC_TRAIN_BATCHES * recipe.data.batch_size
-        n_eval = SYNTHETIC_EVAL_BATCHES * recipe.data.eval_batch_size
-        self.info = DatasetInfo(name="imagenet-synthetic", num_train=n_train, num_eval=n_eval,
-                                num_classes=self.num_classes, checksum="synthetic", verified=False, synthetic=True)
-
-    def steps_per_epoch(self, batch_size: int) -> int:
-        return self.info.num_train // batch_size
-
-    def _batch(self, n: int, size: int, g: torch.Generator):
-        x = torch.randn((n, 3, size, size), generator=g, device=self.device)
-        y = torch.randint(0, self.num_classes, (n,), generator=g, device=self.device)
-        return x, y
-
-    def train_batches(self, epoch, batch_size, generator, image_size=None, start_batch=0):
-        g = torch.Generator(device=self.device).manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator)))
-        for step in range(self.steps_per_epoch(batch_size)):
-            batch = self._batch(batch_size // self.world, image_size or self.default_size, g)
-            if step >= start_batch:   # the skipped ones are drawn too, so the later ones match
-                yield batch
-
-    def unreadable_images(self) -> dict[str, str]:
-        return {}
-
-    def eval_batches(self, batch_size, image_size=None):
-        g = torch.Generator(device=self.device).manual_seed(self.rank)
-        for _ in range(SYNTHETIC_EVAL_BATCHES):
-            yield self._batch(max(1, batch_size // self.world), image_size or self.default_size, g)
-
-
 def check(recipe, *, data_dir=None, synthetic=False) -> list[str]:
     if synthetic:
         if data_dir is not None:
@@ -345,16 +341,23 @@ def check(recipe, *, data_dir=None, synthetic=False) -> list[str]:
         raise DataError("ImageNet needs --data DIR (train/<wnid>/*.JPEG, val/<wnid>/*.JPEG), "
                         "or --synthetic for a throughput-only run")
     classes = check_tree(Path(data_dir))
+    notes = []
+    if recipe.data.decoder == "nvimgcodec" and (why := imagenet_roi.missing()):
+        notes.append(f"data.decoder=nvimgcodec: {why}; decoding whole images with torchvision instead "
+                     "(the same batches, slower)")
     if len(classes) != recipe.model.num_classes:
-        return [f"{data_dir} has {len(classes)} classes; the model's head is sized from the recipe "
-                f"({recipe.model.num_classes}); set --set model.num_classes={len(classes)} to match"]
-    return []
+        notes.append(f"{data_dir} has {len(classes)} classes; the model's head is sized from the recipe "
+                     f"({recipe.model.num_classes}); set --set model.num_classes={len(classes)} to match")
+    return notes
 
 
 def make(recipe, *, device, data_dir=None, synthetic=False, seed: int = 0):
     check(recipe, data_dir=data_dir, synthetic=synthetic)
     if synthetic:
         return SyntheticImageNet(recipe, device)
+    # the plan's check() has said so when the region decoder is missing
+    decoder = "torchvision" if imagenet_roi.missing() else recipe.data.decoder
     return ImageNetData(scan_tree(Path(data_dir)), device=device, seed=seed, workers=recipe.data.workers,
                         flip=recipe.data.flip, default_size=recipe.data.eval_size or recipe.data.image_size or 224,
-                        rect_val=recipe.data.rect_val, size_multiple=recipe.data.size_multiple)
+                        rect_val=recipe.data.rect_val, size_multiple=recipe.data.size_multiple,
+                        decoder=decoder)

@@ -12,6 +12,11 @@ pytestmark = pytest.mark.filterwarnings("ignore:The image decoding and encoding 
 from repro.recipes import apply_overrides, get_recipe
 from repro.train.data import DataError
 from repro.train.data import imagenet as inet
+from repro.train.data import imagenet_roi, imagenet_synthetic
+
+needs_nvimgcodec = pytest.mark.skipif(imagenet_roi.missing() is not None,
+                                      reason="the repro[nvimgcodec] extra is not installed")
+DECODERS = ["torchvision", pytest.param("nvimgcodec", marks=needs_nvimgcodec)]
 
 
 @pytest.fixture(scope="module")
@@ -156,20 +161,22 @@ def test_checksum_is_a_manifest_of_paths_and_sizes(tmp_path):
     assert inet.scan_tree(a).checksum != inet.scan_tree(b).checksum
 
 
-def test_corrupt_jpeg_fails_past_the_threshold_naming_the_file(tmp_path, capsys):
+@pytest.mark.parametrize("decoder", DECODERS)
+def test_corrupt_jpeg_fails_past_the_threshold_naming_the_file(tmp_path, capsys, decoder):
     root = make_tree(tmp_path / "bad", classes=2, train_per_class=4, val_per_class=1)
     bad = root / "train" / "n00000001" / "n00000001_2.JPEG"
     bad.write_bytes(b"not a jpeg at all")
-    data = inet.ImageNetData(inet.scan_tree(root), workers=0)   # default limit: 0.1 % of 10 images
+    data = inet.ImageNetData(inet.scan_tree(root), workers=0, decoder=decoder)   # limit: 0.1 % of 10 images
     with pytest.raises(DataError, match=r"1 unreadable images .*n00000001_2.JPEG.*re-extract or delete"):
         list(data.train_batches(1, 8, torch.Generator().manual_seed(0), 32))
 
 
-def test_unreadable_images_under_the_threshold_are_counted_and_left_out_of_the_loss(tmp_path):
+@pytest.mark.parametrize("decoder", DECODERS)
+def test_unreadable_images_under_the_threshold_are_counted_and_left_out_of_the_loss(tmp_path, decoder):
     root = make_tree(tmp_path / "bad", classes=2, train_per_class=4, val_per_class=1)
     bad = root / "train" / "n00000001" / "n00000001_2.JPEG"
     bad.write_bytes(bad.read_bytes()[:40])  # truncated mid-header
-    data = inet.ImageNetData(inet.scan_tree(root), workers=0, max_bad_fraction=0.2)
+    data = inet.ImageNetData(inet.scan_tree(root), workers=0, max_bad_fraction=0.2, decoder=decoder)
     ys = torch.cat([y for _, y in data.train_batches(1, 8, torch.Generator().manual_seed(0), 32)])
     assert list(data.bad_images) == [str(bad)]
     assert (ys == inet.IGNORE_LABEL).sum() == 1
@@ -185,7 +192,85 @@ def test_make_needs_data_or_synthetic_and_synthetic_has_the_real_shape():
     assert data.info.synthetic and data.info.num_classes == 1000
     x, y = next(iter(data.train_batches(1, 4, torch.Generator().manual_seed(0), 160)))
     assert x.shape == (4, 3, 160, 160) and int(y.max()) < 1000
-    assert data.steps_per_epoch(4) == inet.SYNTHETIC_TRAIN_BATCHES
+    assert data.steps_per_epoch(4) == imagenet_synthetic.SYNTHETIC_TRAIN_BATCHES
+
+
+# -- data.decoder=nvimgcodec: only each training crop's region is decoded ----------------------------
+def _epoch(tree, size, *, seed=0, epoch=2, **options):
+    data = inet.ImageNetData(tree, seed=seed, **options)
+    return list(data.train_batches(epoch, 8, torch.Generator().manual_seed(epoch), size))
+
+
+@needs_nvimgcodec
+@pytest.mark.parametrize("size,workers,seed", [(224, 0, 0), (96, 2, 5), (128, 0, 7)])
+def test_region_decoder_yields_the_same_batches_as_the_full_decode(tree_dir, size, workers, seed):
+    """Same crops (drawn per seed, epoch and index), flips, labels and order, bit for bit."""
+    tree = inet.scan_tree(tree_dir)
+    full = _epoch(tree, size, seed=seed, workers=0)
+    region = _epoch(tree, size, seed=seed, workers=workers, decoder="nvimgcodec")
+    assert len(region) == len(full) == 3
+    for (x, y), (xr, yr) in zip(full, region):
+        assert xr.shape == (8, 3, size, size) and xr.is_contiguous(memory_format=torch.channels_last)
+        assert torch.equal(x, xr) and torch.equal(y, yr)
+    assert not torch.equal(region[0][0], _epoch(tree, size, seed=seed + 1, decoder="nvimgcodec")[0][0])
+
+
+@needs_nvimgcodec
+@pytest.mark.timeout(120)
+def test_workers_forked_after_the_parent_decoded_make_their_own_decoder(tree_dir):
+    tree = inet.scan_tree(tree_dir)
+    data = inet.ImageNetData(tree, workers=2, decoder="nvimgcodec")
+    files = data._loaders["train"].dataset
+    assert isinstance(files, inet.RegionJpegFiles)
+    files.__getitems__([(0, 32, 1)])   # the parent's decoder and its thread pool exist before the fork
+    batches = list(data.train_batches(1, 8, torch.Generator().manual_seed(1), 32))
+    reference = _epoch(tree, 32, epoch=1, workers=0)
+    assert len(batches) == len(reference) == 3
+    assert all(torch.equal(x, xr) for (x, _), (xr, _) in zip(reference, batches))
+
+
+@needs_nvimgcodec
+@pytest.mark.timeout(180)
+def test_spawned_workers_get_the_same_batches(tree_dir):
+    tree = inet.scan_tree(tree_dir)
+    data = inet.ImageNetData(tree, workers=1, decoder="nvimgcodec")
+    data._loaders["train"].multiprocessing_context = "spawn"
+    data._loaders["train"].dataset.__getitems__([(0, 32, 1)])   # the parent has a decoder to (not) send
+    batches = list(data.train_batches(1, 8, torch.Generator().manual_seed(1), 32))
+    assert all(torch.equal(x, xr) for (x, _), (xr, _) in zip(_epoch(tree, 32, epoch=1, workers=0), batches))
+
+
+@needs_nvimgcodec
+def test_region_decoder_serves_training_only_and_never_the_gpu_path(tree_dir):
+    recipe = apply_overrides(get_recipe("imagenet-rn18-1gpu"),
+                             ["data.decoder=nvimgcodec", "data.workers=0", "model.num_classes=3"])
+    assert inet.check(recipe, data_dir=tree_dir) == []
+    data = inet.make(recipe, device="cpu", data_dir=tree_dir)
+    assert type(data._loaders["train"].dataset) is inet.RegionJpegFiles
+    assert type(data._loaders["val"].dataset) is inet.JpegFiles   # eval resizes the whole image
+    plain = inet.ImageNetData(inet.scan_tree(tree_dir))
+    assert all(torch.equal(a, b) for (a, _), (b, _) in zip(data.eval_batches(4, 64), plain.eval_batches(4, 64)))
+    bytes_only = inet.ImageNetData(inet.scan_tree(tree_dir), gpu_decode=True, decoder="nvimgcodec")
+    files = bytes_only._loaders["train"].dataset
+    assert type(files) is inet.JpegFiles and not files.decode   # nvJPEG decodes these, whole batches
+
+
+def test_region_decoder_missing_falls_back_to_torchvision_with_a_note(tree_dir, monkeypatch):
+    why = "nvidia-nvimgcodec-cu13 cannot be imported (No module named 'nvidia'); install it with " \
+          "pip install 'repro[nvimgcodec]'"
+    monkeypatch.setattr(imagenet_roi, "missing", lambda: why)
+    recipe = apply_overrides(get_recipe("imagenet-rn18-1gpu"),
+                             ["data.decoder=nvimgcodec", "data.workers=0", "model.num_classes=3"])
+    assert inet.check(recipe, data_dir=tree_dir) == [
+        f"data.decoder=nvimgcodec: {why}; decoding whole images with torchvision instead (the same batches, slower)"]
+    data = inet.make(recipe, device="cpu", data_dir=tree_dir)
+    assert data.decoder == "torchvision" and type(data._loaders["train"].dataset) is inet.JpegFiles
+    x, _ = next(iter(data.train_batches(1, 8, torch.Generator().manual_seed(0), 32)))
+    assert x.shape == (8, 3, 32, 32)
+    with pytest.raises(DataError, match=r"data.decoder=nvimgcodec: .*pip install 'repro\[nvimgcodec\]'"):
+        inet.ImageNetData(inet.scan_tree(tree_dir), decoder="nvimgcodec")
+    with pytest.raises(DataError, match="data.decoder must be one of torchvision, nvimgcodec, got 'dali'"):
+        inet.ImageNetData(inet.scan_tree(tree_dir), decoder="dali")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="GPU JPEG decoding needs CUDA (none on this machine)")
