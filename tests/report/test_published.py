@@ -14,7 +14,7 @@ from repro.pricing.catalog import load_snapshot
 from repro.pricing.rules import usd_for_seconds
 from repro.report.markets import market_of
 from repro.report import build_site
-from repro.report.dawnbench_entries import EntriesError, first_at_target, import_entries
+from repro.report.dawnbench_entries import EntriesError, import_entries
 from repro.report.published import SHIPPED_DIR, imported_path, load_published, price_published
 from tests.conftest import run_cli
 from tests.helpers_report import GOLDEN, soup
@@ -190,15 +190,6 @@ def test_a_damaged_published_file_is_reported_not_fatal(tmp_path):
     errors = soup(index).find("section", class_="errors").get_text()
     assert "time_to_target_s None is not a positive number" in errors
     assert "its published results are not shown" in errors
-
-
-def test_first_at_target_reads_by_column_name():
-    text = "hours\tepoch\ttop1Accuracy\ttop5Accuracy\n0.5\t1\t60\t92.9\n0.9\t2\t70\t93.0\n"
-    assert first_at_target(text, "top5Accuracy", 93.0) == {"epoch": 2, "hours": 0.9, "accuracy": 0.93}
-    with pytest.raises(ValueError, match="no top5Accuracy and hours columns"):
-        first_at_target("epoch\thours\ttop1Accuracy\n1\t0.1\t50\n", "top5Accuracy", 93.0)
-    with pytest.raises(ValueError, match="not a finite number"):
-        first_at_target("epoch\thours\ttop1Accuracy\n1\tinf\t95\n", "top1Accuracy", 94.0)
 
 
 def test_markup_and_script_links_in_a_record_stay_text(tmp_path):

@@ -1,11 +1,12 @@
-"""DAWNBench `hardware` prose read as pricing's hardware, or left unpriced with the reason: the
-strings are those of the entries repository (CIFAR10 and ImageNet training)."""
+"""DAWNBench `hardware` prose read as run.json hardware, or left unpriced with the reason: the
+strings are those of the entries repository (CIFAR10 and ImageNet training), and the labels
+`repro export dawnbench` writes."""
 from __future__ import annotations
 
 import pytest
 
 from repro.pricing.catalog import load_snapshot
-from repro.report.dawnbench_hardware import read_hardware
+from repro.pricing.dawnbench_hardware import read_hardware
 
 V100 = "V100"
 
@@ -26,21 +27,23 @@ def snapshot():
     ("IBM AC922 + 4 * Nvidia Tesla V100 (NCSA HAL)", (V100, 4, 1), "4 × V100"),
     ("1 K80 / 61 GB / 4 CPU (Amazon EC2 [p2.xlarge])", ("K80", 1, 1), "1 × K80"),
     ("4 M60 / 488 GB / 64 CPU (Amazon EC2 [g3.16xlarge])", ("M60", 4, 1), "4 × M60"),
-    ("16 p3.16xlarge (AWS)", (V100, 8, 16), "16 × (8 × V100) on p3.16xlarge"),
-    ("64 * V100 (8 machines - AWS p3.16xlarge)", (V100, 8, 8), "8 × (8 × V100) on p3.16xlarge"),
-    ("16 * 8 * Tesla-V100(ModelArts Service)", (V100, 8, 16), "16 × (8 × V100)"),
-    ("16 nodes with InfiniBand (8*V100 with NVLink for each node)", (V100, 8, 16), "16 × (8 × V100)"),
-    ("8 nodes with InfiniBand (8*P100 for each node)", ("P100", 8, 8), "8 × (8 × P100)"),
+    ("16 p3.16xlarge (AWS)", (V100, 8, 16), "16 × 8 × V100 on p3.16xlarge"),
+    ("64 * V100 (8 machines - AWS p3.16xlarge)", (V100, 8, 8), "8 × 8 × V100 on p3.16xlarge"),
+    ("16 * 8 * Tesla-V100(ModelArts Service)", (V100, 8, 16), "16 × 8 × V100"),
+    ("16 nodes with InfiniBand (8*V100 with NVLink for each node)", (V100, 8, 16), "16 × 8 × V100"),
+    ("8 nodes with InfiniBand (8*P100 for each node)", ("P100", 8, 8), "8 × 8 × P100"),
 ])
 def test_gpu_hardware_is_read_as_stated(snapshot, text, expected, read):
     hardware, how = read_hardware(text, snapshot)
-    assert (hardware["gpu_model"], hardware["gpu_count"], hardware["nodes"]) == expected
+    model, per_node, nodes = expected
+    assert hardware == {"accelerator": "cuda", "gpu_model": model, "gpu_count": per_node * nodes,
+                        "gpus_per_node": per_node, "nodes": nodes}
     assert how == read
 
 
 def test_cpu_entries_are_read_as_vcpus(snapshot):
     assert read_hardware("60 GB / 16 CPU (Google Cloud [n1-standard-16])", snapshot) == \
-        ({"vcpus": 16, "nodes": 1}, "CPU, 16 vCPUs")
+        ({"accelerator": "cpu", "gpu_count": 0, "vcpus": 16, "nodes": 1}, "CPU, 16 vCPUs")
 
 
 @pytest.mark.parametrize("text, why", [
