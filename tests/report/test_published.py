@@ -14,7 +14,9 @@ from repro.pricing.catalog import load_snapshot
 from repro.pricing.rules import usd_for_seconds
 from repro.report.markets import market_of
 from repro.report import build_site
-from repro.report.dawnbench_entries import EntriesError, import_entries
+from repro.pricing.dawnbench_entries import TARGETS
+from repro.report.comparable import TASKS as BOARD_TASKS
+from repro.report.dawnbench_entries import TASKS, EntriesError, import_entries
 from repro.report.published import SHIPPED_DIR, imported_path, load_published, price_published
 from tests.conftest import run_cli
 from tests.helpers_report import GOLDEN, soup
@@ -190,6 +192,12 @@ def test_a_damaged_published_file_is_reported_not_fatal(tmp_path):
     errors = soup(index).find("section", class_="errors").get_text()
     assert "time_to_target_s None is not a positive number" in errors
     assert "its published results are not shown" in errors
+
+
+def test_each_imported_task_is_ranked_at_the_target_the_entries_are_read_at():
+    for folder, task in TASKS.items():
+        metric, value = TARGETS[folder]
+        assert (BOARD_TASKS[task]["metric"], BOARD_TASKS[task]["value"]) == (metric, value)
 
 
 def test_markup_and_script_links_in_a_record_stay_text(tmp_path):
