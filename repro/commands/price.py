@@ -67,8 +67,8 @@ def _price_run(run_dir: Path, snapshot: Snapshot, args, out: Output) -> tuple[di
 def _price_entry(path: Path, snapshot: Snapshot, args, out: Output) -> tuple[dict, str]:
     entry = read_entry(path, snapshot=snapshot, hardware=args.hardware, nodes=args.nodes or 1, target=args.target)
     if entry.not_priced:
-        raise EntryError(f"hardware {entry.hardware_text!r}: {entry.not_priced}; pass --hardware MODEL:COUNT "
-                         "(e.g. V100:8) and --nodes N")
+        said = f"hardware {entry.hardware_text!r}: " if entry.hardware_text else ""
+        raise EntryError(f"{said}{entry.not_priced}; pass --hardware MODEL:COUNT (e.g. V100:8) and --nodes N")
     cost = price_seconds(entry.hardware, entry.time_to_target_s, snapshot, max_age_days=args.max_age_days)
     metric, value = entry.target
     out.record("entry", {"target": str(path), "accuracy_target": {"metric": metric, "value": value},
@@ -77,7 +77,8 @@ def _price_entry(path: Path, snapshot: Snapshot, args, out: Output) -> tuple[dic
                          "hardware": entry.hardware, "hardware_read": entry.hardware_read,
                          "usd_per_hour": entry.usd_per_hour})
     published = f", published at {format_usd(entry.usd_per_hour, exact=True)}/h" if entry.usd_per_hour else ""
-    return cost, (f"published entry {entry.hardware_text!r}, {metric} {value:.0%} at epoch {entry.epoch} "
+    hardware = repr(entry.hardware_text) if entry.hardware_text else entry.hardware_read
+    return cost, (f"published entry {hardware}, {metric} {value:.0%} at epoch {entry.epoch} "
                   f"({entry.hours:.4f} h){published}")
 
 

@@ -149,3 +149,15 @@ def test_price_and_import_read_every_fixture_entry_alike(tmp_path):
 def test_nodes_without_hardware_is_a_usage_error(capsys):
     assert main(["price", str(CIFAR), "--nodes", "2"]) == 2
     assert "--nodes is the node count of --hardware MODEL:COUNT" in capsys.readouterr().err
+
+
+def test_an_entry_without_hardware_text_is_priced_on_what_is_given(tmp_path, capsys):
+    entry = tmp_path / "CIFAR10" / "bare.json"
+    entry.parent.mkdir()
+    entry.write_text(json.dumps({"costPerHour": 2}))
+    entry.with_suffix(".tsv").write_text((ENTRIES / "CIFAR10" / "train" / "basenet.tsv").read_text())
+    assert main(["price", str(entry)]) == 1
+    assert capsys.readouterr().err.strip() == (f"repro: error: {entry}: no hardware given; pass --hardware "
+                                               "MODEL:COUNT (e.g. V100:8) and --nodes N")
+    assert main(["price", str(entry), "--hardware", "V100:1"]) == 0
+    assert f"{entry}: published entry 1 × V100 as given, top1 94% at epoch 30" in capsys.readouterr().out
