@@ -28,7 +28,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from repro.harness import clock, hardware as hardware_label, metrics
+from repro.harness import clock, metrics
+from repro.harness.hardware import label
 from repro.pricing.catalog import Snapshot
 from repro.pricing.dawnbench_hardware import Hardware, parse_spec, read_hardware
 
@@ -107,7 +108,10 @@ def _target(path: Path, fields: dict, target: str | None) -> tuple[str, float]:
 def _read_text(path: Path, checkout: Path | None) -> str:
     """A regular file's text (a byte-order mark dropped); inside `checkout` when one is given,
     so a link out of a cloned repository is not followed."""
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):            # Python 3.11 raises RuntimeError for a link loop
+        raise EntryError("a link that loops back on itself") from None
     if checkout is not None and not resolved.is_relative_to(checkout.resolve()):
         raise EntryError("not a file inside the checkout")
     if not resolved.is_file():
@@ -189,7 +193,7 @@ def read_entry(path: str | Path, *, snapshot: Snapshot | None = None, hardware: 
             found = parse_spec(hardware, nodes)
         except ValueError as exc:
             raise EntryError(str(exc)) from None
-        read = f"{hardware_label.label(found)} as given"
+        read = f"{label(found)} as given"
     else:
         found, read = read_hardware(text, snapshot)
     return Entry(path=path, fields=fields, target=(metric, value), epoch=row["epoch"],

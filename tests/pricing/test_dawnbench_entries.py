@@ -166,3 +166,7 @@ def test_what_is_not_a_regular_file_is_not_read(tmp_path):
         read_entry(path)
     with pytest.raises(EntryError, match="no such file"):
         read_entry(tmp_path / "CIFAR10" / "missing.json")
+    loop = tmp_path / "CIFAR10" / "loop.json"
+    os.symlink(loop, loop)
+    with pytest.raises(EntryError, match="a link that loops back on itself"):
+        read_entry(loop)
