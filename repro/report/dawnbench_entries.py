@@ -34,13 +34,17 @@ class EntriesError(ValueError):
 
 def checkout_commit(root: Path) -> tuple[str | None, bool | None]:
     """(HEAD commit, whether the entry folders differ from it) of a git checkout; (None, None)
-    for a folder that is not one (an unpacked archive)."""
+    for a folder that is not one (an unpacked archive), nor the top of one: a folder inside
+    another repository (a copy of the entries in a project) is not at that repository's commit."""
     def git(*args: str) -> str | None:
         try:
             out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=20)
         except (OSError, subprocess.TimeoutExpired):
             return None
         return out.stdout.strip() if out.returncode == 0 else None
+    top = git("rev-parse", "--show-toplevel")
+    if not top or Path(top).resolve() != Path(root).resolve():
+        return None, None
     sha = git("rev-parse", "--verify", "HEAD")
     if not sha or not re.fullmatch(r"[0-9a-f]{40}", sha):
         return None, None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from repro.report.markets import market_of
 from repro.report import build_site
 from repro.pricing.dawnbench_entries import TARGETS
 from repro.report.comparable import TASKS as BOARD_TASKS
-from repro.report.dawnbench_entries import TASKS, EntriesError, import_entries
+from repro.report.dawnbench_entries import TASKS, EntriesError, checkout_commit, import_entries
 from repro.report.published import SHIPPED_DIR, imported_path, load_published, price_published
 from tests.conftest import run_cli
 from tests.helpers_report import GOLDEN, soup
@@ -145,6 +146,25 @@ def test_hostile_entries_are_left_out_and_named(tmp_path):
     assert "basenet.json: NaN is not a number JSON allows" in text
     assert "fastai_pytorch.json: never reaches 94 % top1Accuracy (best 93.9 %)" in text
     assert "linked.json: not a file inside the checkout" in text
+
+
+def test_the_commit_is_read_only_from_a_checkout_of_the_entries_itself(tmp_path):
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    root = tmp_path / "dawn-bench-entries"
+    shutil.copytree(ENTRIES, root)
+    subprocess.run([*git, "init", "-q", str(root)], check=True)
+    subprocess.run([*git, "-C", str(root), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(root), "commit", "-qm", "entries"], check=True)
+    head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    assert checkout_commit(root) == (head, False)
+    (root / "CIFAR10" / "train" / "basenet.tsv").write_text("changed")
+    assert checkout_commit(root) == (head, True)
+    # a copy inside another repository (as tests/fixtures sits inside repro's) is at no commit of its own
+    nested = root / "copy"
+    shutil.copytree(ENTRIES, nested)
+    assert checkout_commit(nested) == (None, None)
+    document, _ = import_entries(nested)
+    assert document["commit"] is None and "/blob/master/" in document["entries"][0]["source"]
 
 
 def test_entries_can_be_picked_by_name(tmp_path):
