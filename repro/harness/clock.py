@@ -43,13 +43,19 @@ def mlperf_time_to_target_s(events: Iterable[Mapping], target: float) -> float |
     return None
 
 
-def dawnbench_time_to_target_s(rows: Sequence[Mapping], target: float, metric: str = "top1") -> float | None:
-    """Seconds (hours × 3600) of the first metrics.tsv row whose `metric` is ≥ target."""
+def dawnbench_first_at_target(rows: Sequence[Mapping], target: float, metric: str = "top1") -> Mapping | None:
+    """The first metrics.tsv row whose `metric` is ≥ target, or None: the row the DAWNBench time is read from."""
     for row in rows:
         value = row.get(metric)
         if value is not None and float(value) >= target:
-            return float(row["hours"]) * 3600.0
+            return row
     return None
+
+
+def dawnbench_time_to_target_s(rows: Sequence[Mapping], target: float, metric: str = "top1") -> float | None:
+    """Seconds (hours × 3600) of the first metrics.tsv row whose `metric` is ≥ target."""
+    row = dawnbench_first_at_target(rows, target, metric)
+    return None if row is None else float(row["hours"]) * 3600.0
 
 
 @dataclass

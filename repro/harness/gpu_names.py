@@ -67,3 +67,13 @@ def normalize_gpu_name(name: str | None) -> str | None:
         if cleaned.startswith(prefix):
             cleaned = cleaned[len(prefix):]
     return cleaned
+
+
+def known_gpu_model(name: str | None) -> str | None:
+    """The catalog model of a name that belongs to a GPU family repro knows ("V100", "Tesla V100-32GB",
+    "RTX 4000"), else None: unlike normalize_gpu_name, a word that names no known GPU ("AC922", a
+    server; "GTX") is not returned as a model."""
+    cleaned = " ".join(str(name or "").replace("_", " ").split()).upper()
+    if not any(re.search(pattern, cleaned) for pattern, _, _ in _FAMILIES):
+        return None
+    return normalize_gpu_name(cleaned)

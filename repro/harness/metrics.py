@@ -3,6 +3,9 @@ in percent, hours since the run's start at the end of each epoch's evaluation, e
 column the DAWNBench time is read from; docs/timing-rules.md).
 
 The only writer and reader of the format; the run session writes it, exports and imports read it.
+The reader also takes the TSVs of the published entries (stanford-futuredata/dawn-bench-entries at
+fb27b827bd83eff9021698ffe576b33a100e0b78): headers in other cases and orders (`hours  epoch  ...`),
+a byte-order mark, CRLF line ends, and fractional epochs (its TensorFlow CIFAR10 logs count 1.00096).
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class MetricsRow:
-    epoch: int
+    epoch: int | float             # whole for repro's runs; some published logs count fractions
     hours: float
     top1: float | None             # fractions in memory, percent in the file
     top5: float | None = None
@@ -36,9 +39,10 @@ def _percent(fraction: float | None) -> str:
 
 
 def parse(text: str) -> list[MetricsRow]:
-    """Rows of a metrics.tsv (or a DAWNBench entry's TSV, whose header names may differ in case).
-    ValueError naming the line when a row is not numbers."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
+    """Rows of a metrics.tsv (or a DAWNBench entry's TSV, whose header names may differ in case and
+    order). ValueError naming the line when a row is not finite numbers; an empty accuracy cell is
+    None (no evaluation that epoch)."""
+    lines = [ln for ln in text.removeprefix("\ufeff").splitlines() if ln.strip()]
     if not lines:
         return []
     header = [h.strip().lower() for h in lines[0].split("\t")]
@@ -49,18 +53,33 @@ def parse(text: str) -> list[MetricsRow]:
     for n, line in enumerate(lines[1:], start=2):
         cells = line.split("\t")
         try:
-            rows.append(MetricsRow(epoch=int(cells[col["epoch"]]), hours=float(cells[col["hours"]]),
+            hours = _finite(cells[col["hours"]])
+            if hours < 0:
+                raise ValueError("negative hours")
+            rows.append(MetricsRow(epoch=_epoch(cells[col["epoch"]]), hours=hours,
                                    top1=_fraction(cells, col.get("top1accuracy")),
                                    top5=_fraction(cells, col.get("top5accuracy"))))
         except (ValueError, IndexError):
-            raise ValueError(f"TSV line {n} is not a row of numbers: {line!r}") from None
+            raise ValueError(f"TSV line {n} is not a row of finite numbers: {line!r}") from None
     return rows
+
+
+def _finite(cell: str) -> float:
+    value = float(cell)
+    if not math.isfinite(value):
+        raise ValueError(f"{cell!r} is not finite")
+    return value
+
+
+def _epoch(cell: str) -> int | float:
+    value = _finite(cell)
+    return int(value) if value.is_integer() else value
 
 
 def _fraction(cells: list[str], index: int | None) -> float | None:
     if index is None or index >= len(cells) or not cells[index].strip():
         return None
-    return float(cells[index]) / 100.0
+    return _finite(cells[index]) / 100.0
 
 
 def as_mappings(rows: Iterable[MetricsRow]) -> list[Mapping]:

@@ -115,3 +115,49 @@ def test_bad_targets_are_one_line_each_and_exit_1(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("repro: error:") for line in err)
     assert "missing.json" in err[0] and "run.json" in err[1]
+
+
+def test_price_and_import_read_every_fixture_entry_alike(tmp_path):
+    """`repro price ENTRY.json` and `repro import dawnbench` read an entry through one reader: the
+    same seconds, epoch and hardware for every entry of tests/fixtures/dawnbench."""
+    r = run_cli("import", "dawnbench", str(ENTRIES), "--out", str(tmp_path / "published.json"), "--json")
+    assert r.returncode == 0, r.stderr
+    imported = {e["id"]: e for e in records(r.stdout) if e["type"] == "published"}
+    paths = sorted(ENTRIES.glob("*/train/*.json"))
+    assert len(imported) == len(paths) == 8
+    r = run_cli("price", *map(str, paths), "--json")
+    priced = {e["target"]: e for e in records(r.stdout) if e["type"] == "entry"}
+    unpriced = [e for e in imported.values() if e["hardware"] is None]
+    assert r.returncode == 1 and len(priced) == len(paths) - len(unpriced) == 6
+    for entry in unpriced:     # each refused with the reason the import gives
+        assert f"{entry['hardware_text']!r}: {entry['hardware_read']}; pass --hardware" in r.stderr
+    given = run_cli("price", *(str(ENTRIES / f"{e['id']}.json") for e in unpriced), "--hardware", "V100:1", "--json")
+    assert given.returncode == 0, given.stderr
+    priced.update({e["target"]: e for e in records(given.stdout) if e["type"] == "entry"})
+    for path in paths:
+        entry, record = priced[str(path)], imported[path.relative_to(ENTRIES).with_suffix("").as_posix()]
+        assert (entry["time_to_target_s"], entry["epoch"], entry["accuracy_target"], entry["usd_per_hour"]) == \
+            (record["time_to_target_s"], record["epoch"], record["target"], record["usd_per_hour"])
+        if record["hardware"] is not None:
+            hardware = entry["hardware"]
+            assert entry["hardware_read"] == record["hardware_read"]
+            assert {"gpu_model": hardware["gpu_model"], "gpu_count": hardware["gpus_per_node"],
+                    "nodes": hardware["nodes"]} == record["hardware"]
+            assert hardware["gpu_count"] == hardware["gpus_per_node"] * hardware["nodes"]
+
+
+def test_nodes_without_hardware_is_a_usage_error(capsys):
+    assert main(["price", str(CIFAR), "--nodes", "2"]) == 2
+    assert "--nodes is the node count of --hardware MODEL:COUNT" in capsys.readouterr().err
+
+
+def test_an_entry_without_hardware_text_is_priced_on_what_is_given(tmp_path, capsys):
+    entry = tmp_path / "CIFAR10" / "bare.json"
+    entry.parent.mkdir()
+    entry.write_text(json.dumps({"costPerHour": 2}))
+    entry.with_suffix(".tsv").write_text((ENTRIES / "CIFAR10" / "train" / "basenet.tsv").read_text())
+    assert main(["price", str(entry)]) == 1
+    assert capsys.readouterr().err.strip() == (f"repro: error: {entry}: no hardware given; pass --hardware "
+                                               "MODEL:COUNT (e.g. V100:8) and --nodes N")
+    assert main(["price", str(entry), "--hardware", "V100:1"]) == 0
+    assert f"{entry}: published entry 1 × V100 as given, top1 94% at epoch 30" in capsys.readouterr().out

@@ -1,7 +1,8 @@
 """Both time-to-target rules on hand-made event sequences with known answers."""
 import pytest
 
-from repro.harness.clock import Stopwatch, dawnbench_hours, dawnbench_time_to_target_s, mlperf_time_to_target_s
+from repro.harness.clock import (Stopwatch, dawnbench_first_at_target, dawnbench_hours, dawnbench_time_to_target_s,
+                                 mlperf_time_to_target_s)
 
 
 def ev(key, t_ms, value=None, epoch=None):
@@ -51,6 +52,9 @@ def test_dawnbench_first_row_at_or_above_target():
     assert dawnbench_time_to_target_s(ROWS, 0.85) == pytest.approx(3.6)
     assert dawnbench_time_to_target_s(ROWS, 0.999, metric="top5") == pytest.approx(12.6)
     assert dawnbench_time_to_target_s(ROWS, 0.95) is None
+    assert dawnbench_first_at_target(ROWS, 0.94) is ROWS[1]                 # the row the time is read from
+    assert dawnbench_first_at_target(ROWS, 0.999, metric="top5") is ROWS[2]
+    assert dawnbench_first_at_target(ROWS, 0.95) is None
 
 
 def test_stopwatch_subtracts_eval_time():

@@ -1,6 +1,6 @@
 import pytest
 
-from repro.harness.gpu_names import normalize_gpu_name
+from repro.harness.gpu_names import known_gpu_model, normalize_gpu_name
 
 
 @pytest.mark.parametrize("reported, model", [
@@ -28,3 +28,12 @@ def test_normalize(reported, model):
 def test_none_and_unknown():
     assert normalize_gpu_name(None) is None and normalize_gpu_name("  ") is None
     assert normalize_gpu_name("NVIDIA GeForce RTX 4090") == "RTX 4090"
+
+
+def test_only_known_families_are_taken_for_a_gpu():
+    """Prose names servers and words beside GPUs ("IBM AC922 + 4 * Nvidia Tesla V100"): only a
+    family repro knows is a GPU model."""
+    assert known_gpu_model("V100") == "V100" and known_gpu_model("Tesla V100-32GB") == "V100-32GB"
+    assert known_gpu_model("RTX 4000") == "RTX4000" and known_gpu_model("a100-80gb") == "A100-80GB"
+    for word in ("AC922", "GTX", "C12G1", "n1", "", None):
+        assert known_gpu_model(word) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +15,9 @@ from repro.pricing.catalog import load_snapshot
 from repro.pricing.rules import usd_for_seconds
 from repro.report.markets import market_of
 from repro.report import build_site
-from repro.report.dawnbench_entries import EntriesError, first_at_target, import_entries
+from repro.pricing.dawnbench_entries import TARGETS
+from repro.report.comparable import TASKS as BOARD_TASKS
+from repro.report.dawnbench_entries import TASKS, EntriesError, checkout_commit, import_entries
 from repro.report.published import SHIPPED_DIR, imported_path, load_published, price_published
 from tests.conftest import run_cli
 from tests.helpers_report import GOLDEN, soup
@@ -145,6 +148,25 @@ def test_hostile_entries_are_left_out_and_named(tmp_path):
     assert "linked.json: not a file inside the checkout" in text
 
 
+def test_the_commit_is_read_only_from_a_checkout_of_the_entries_itself(tmp_path):
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    root = tmp_path / "dawn-bench-entries"
+    shutil.copytree(ENTRIES, root)
+    subprocess.run([*git, "init", "-q", str(root)], check=True)
+    subprocess.run([*git, "-C", str(root), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(root), "commit", "-qm", "entries"], check=True)
+    head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    assert checkout_commit(root) == (head, False)
+    (root / "CIFAR10" / "train" / "basenet.tsv").write_text("changed")
+    assert checkout_commit(root) == (head, True)
+    # a copy inside another repository (as tests/fixtures sits inside repro's) is at no commit of its own
+    nested = root / "copy"
+    shutil.copytree(ENTRIES, nested)
+    assert checkout_commit(nested) == (None, None)
+    document, _ = import_entries(nested)
+    assert document["commit"] is None and "/blob/master/" in document["entries"][0]["source"]
+
+
 def test_entries_can_be_picked_by_name(tmp_path):
     document, problems = import_entries(ENTRIES, names=["CIFAR10/fastai_pytorch", "basenet", "nope"],
                                         commit=COMMIT)
@@ -192,13 +214,10 @@ def test_a_damaged_published_file_is_reported_not_fatal(tmp_path):
     assert "its published results are not shown" in errors
 
 
-def test_first_at_target_reads_by_column_name():
-    text = "hours\tepoch\ttop1Accuracy\ttop5Accuracy\n0.5\t1\t60\t92.9\n0.9\t2\t70\t93.0\n"
-    assert first_at_target(text, "top5Accuracy", 93.0) == {"epoch": 2, "hours": 0.9, "accuracy": 0.93}
-    with pytest.raises(ValueError, match="no top5Accuracy and hours columns"):
-        first_at_target("epoch\thours\ttop1Accuracy\n1\t0.1\t50\n", "top5Accuracy", 93.0)
-    with pytest.raises(ValueError, match="not a finite number"):
-        first_at_target("epoch\thours\ttop1Accuracy\n1\tinf\t95\n", "top1Accuracy", 94.0)
+def test_each_imported_task_is_ranked_at_the_target_the_entries_are_read_at():
+    for folder, task in TASKS.items():
+        metric, value = TARGETS[folder]
+        assert (BOARD_TASKS[task]["metric"], BOARD_TASKS[task]["value"]) == (metric, value)
 
 
 def test_markup_and_script_links_in_a_record_stay_text(tmp_path):
