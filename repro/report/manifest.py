@@ -14,7 +14,7 @@ from repro.harness.store import compact_json, parse_json
 from repro.report.collect import Collected
 
 MANIFEST_FILE = "runs/.rendered.json"
-RENDERER_VERSION = "4"  # bump when summaries, run pages or run charts change: all are redrawn
+RENDERER_VERSION = "5"  # bump when summaries, run pages or run charts change: all are redrawn
 
 
 def load_manifest(site_dir: Path) -> dict[str, dict]:

@@ -56,11 +56,10 @@ def _place_run_files(run: dict, stem: str, redraw: bool,
             mode = None if stats[name] is None else stats[name].st_mode
         else:
             try:
-                mode = os.stat(source).st_mode
+                mode = os.lstat(source).st_mode
             except (FileNotFoundError, NotADirectoryError):
                 mode = None
-        if mode is not None and stat.S_ISREG(mode):
-            files.place_file(source, f"{stem}.{name}", linkable, mode)
+        if mode is not None and stat.S_ISREG(mode) and files.place_file(source, f"{stem}.{name}", linkable, mode):
             placed.append((name, f"{name_here}.{name}"))
         elif redraw:
             files.remove(f"{stem}.{name}")
@@ -97,6 +96,7 @@ class RunPages:
 
     def __enter__(self) -> RunPages:
         files.new_build()
+        files.clear_staging(self.out_dir)   # what a build killed half-way left
         return self
 
     def __exit__(self, *exc) -> None:
