@@ -44,10 +44,19 @@ def _raise(signum, frame) -> None:
     raise Interrupted(signum)
 
 
-def install() -> None:
-    """From now on, SIGTERM and SIGINT raise Interrupted in the main thread."""
+def install() -> dict:
+    """From now on, SIGTERM and SIGINT raise Interrupted in the main thread; returns the handlers
+    they had, for restore()."""
+    previous = {s: signal.getsignal(s) for s in HANDLED}
     for s in HANDLED:
         signal.signal(s, _raise)
+    return previous
+
+
+def restore(previous: dict) -> None:
+    for s, handler in previous.items():
+        if handler is not None:
+            signal.signal(s, handler)
 
 
 @contextmanager
