@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import socket
@@ -160,23 +161,31 @@ def create_run_dir(results_dir: Path | str, recipe_name: str,
     raise store.StoreError(f"could not allocate a unique run directory under {parent}")
 
 
-def reserve_space(run_dir: Path | str, nbytes: int = RESERVE_BYTES) -> None:
+def reserve_space(run_dir: Path | str, nbytes: int = RESERVE_BYTES) -> bool:
     """Allocate `nbytes` in a hidden file of the run directory, for release_space to free before
-    the run's last writes. A filesystem that cannot allocate ahead gets the bytes written."""
+    the run's last writes; False (and no file) when the disk has no room for it: the reserve never
+    takes the space the run itself needs. A filesystem that cannot allocate ahead gets zeros written."""
     path = os.path.join(run_dir, RESERVE_FILE)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
     except OSError:
-        return
+        return False
     try:
         try:
             os.posix_fallocate(fd, 0, nbytes)
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                raise
             os.write(fd, bytes(nbytes))
+        return True
     except OSError:
-        pass   # as much as there was room for
-    finally:
         os.close(fd)
+        fd = -1
+        release_space(run_dir)
+        return False
+    finally:
+        if fd != -1:
+            os.close(fd)
 
 
 def release_space(run_dir: Path | str) -> None:

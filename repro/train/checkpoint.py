@@ -17,6 +17,7 @@ by default) have passed since the last one, and at the next step boundary after 
 """
 from __future__ import annotations
 
+import errno
 import os
 import random
 import tempfile
@@ -89,9 +90,20 @@ def save(path: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer
     try:
         torch.save(blob, tmp)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)   # a torn temp file must not keep the space the run needs next
+        if isinstance(exc, RuntimeError) and _disk_full(path.parent):
+            # torch's zip writer says only "unexpected pos …" when a write comes up short
+            raise OSError(errno.ENOSPC, f"No space left on device writing the checkpoint {path}") from exc
         raise
+
+
+def _disk_full(folder: Path) -> bool:
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < (1 << 20)
 
 
 def load(path: Path, *, recipe_hash: str | None = None) -> dict[str, Any]:
