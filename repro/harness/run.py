@@ -303,24 +303,24 @@ class RunSession:
         global _process_boundary_s
         if self.is_writer:
             rundirs.release_space(self.run_dir)   # the space kept for these last writes
-        mlperf_status = "success" if status == "finished" and self.record["outcome"]["reached"] else "aborted"
-        try:
-            self.mllog.end(C.RUN_STOP, None, status=mlperf_status)
-        except OSError as exc:   # a full disk: the record below still says what happened
-            status, error = "failed", error or f"{type(exc).__name__}: {exc}"
-        self.mllog.close()
         now = self._close_segment(status)
         out = self.record["outcome"]
         out["run_s"] = sum(s["run_s"] or 0.0 for s in self.record["segments"])
         out["session_s"] = self._prior_session_s + now - self._session_start_s
         _process_boundary_s = now
         self.record.update(status=status, error=error, ended_at=store.iso(store.utc_now()))
+        self._save_last()   # first: on a full disk the record matters most
+        mlperf_status = "success" if status == "finished" and self.record["outcome"]["reached"] else "aborted"
         try:
+            self.mllog.end(C.RUN_STOP, None, status=mlperf_status)
+            self.mllog.close()
             if self._metrics_rows:
                 self._write_metrics_tsv()
-        except (OSError, store.StoreError) as exc:
+        except (OSError, store.StoreError) as exc:   # a full disk: the record says so
+            self.mllog.close()
+            self._close_segment("failed")
             self.record.update(status="failed", error=error or f"{type(exc).__name__}: {exc}")
-        self._save_last()
+            self._save_last()
 
     def _save_last(self) -> None:
         """The final run.json; when even that finds the disk full, written over the old one in place

@@ -31,6 +31,8 @@ RESERVE_FILE = ".reserve"
 # space a run keeps for its last writes (run.json, metrics.tsv, the MLPerf run_stop, cost.json,
 # the group file): a run.json of a few hundred epochs is ≈ 100 kB
 RESERVE_BYTES = 256 << 10
+# on a disk with less room, the most of these it has: even 8 kB keeps the final run.json writable
+RESERVE_FALLBACKS = (64 << 10, 16 << 10, 8 << 10)
 
 
 def boot_id() -> str | None:
@@ -162,9 +164,16 @@ def create_run_dir(results_dir: Path | str, recipe_name: str,
 
 
 def reserve_space(run_dir: Path | str, nbytes: int = RESERVE_BYTES) -> bool:
-    """Allocate `nbytes` in a hidden file of the run directory, for release_space to free before
-    the run's last writes; False (and no file) when the disk has no room for it: the reserve never
-    takes the space the run itself needs. A filesystem that cannot allocate ahead gets zeros written."""
+    """Allocate `nbytes` (or the largest of RESERVE_FALLBACKS there is room for) in a hidden file of
+    the run directory, for release_space to free before the run's last writes; False (and no file)
+    when the disk has not even that. A filesystem that cannot allocate ahead gets zeros written."""
+    for size in (nbytes, *(f for f in RESERVE_FALLBACKS if f < nbytes)):
+        if _reserve(run_dir, size):
+            return True
+    return False
+
+
+def _reserve(run_dir: Path | str, nbytes: int) -> bool:
     path = os.path.join(run_dir, RESERVE_FILE)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
