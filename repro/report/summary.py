@@ -75,6 +75,19 @@ def _cost_problem(exc: StoreError, results_dir: str | None) -> str:
     return f"{exc} (run shown as not priced)"
 
 
+def _read_cost(record: RunRecord, errors: list[str], has_cost: bool | None, results_dir: str | None) -> dict | None:
+    cost_path = f"{record.path}/{COST_FILE}"
+    if has_cost is None:
+        has_cost = os.path.lexists(cost_path)
+    if not has_cost:
+        return None
+    try:
+        return read_json(cost_path)
+    except StoreError as exc:
+        errors.append(_cost_problem(exc, results_dir))
+        return None
+
+
 def state(data: dict) -> tuple[bool, str]:
     """(stale?, the status as a person should read it): a running run whose process is gone is
     "stale (process gone)"; one on another host says so; others are their status."""
@@ -104,17 +117,7 @@ def summarize_run(record: RunRecord, errors: list[str], page: str | None = None,
     provenance = data.get("provenance") or {}
     if page is None:
         page = page_for(record.path)
-
-    cost = None
-    cost_path = f"{record.path}/{COST_FILE}"
-    if has_cost is None:
-        has_cost = os.path.lexists(cost_path)
-    if has_cost:
-        try:
-            cost = read_json(cost_path)
-        except StoreError as exc:
-            errors.append(_cost_problem(exc, results_dir))
-
+    cost = _read_cost(record, errors, has_cost, results_dir)
     reached = bool(outcome.get("reached"))
     stale, status_text = state(data)
     return {
