@@ -330,7 +330,7 @@ class RunSession:
         except (OSError, store.StoreError):
             if not self.is_writer:
                 raise
-            store.overwrite_in_place(self.run_dir / store.RUN_FILE, self._redact(self.record))
+            rundirs.overwrite_in_place(self.run_dir / store.RUN_FILE, self._redact(self.record))
 
     @contextmanager
     def guard(self) -> Iterator["RunSession"]:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import socket
@@ -21,7 +22,7 @@ from typing import Any, Callable
 
 from repro.harness import store
 
-STAGING_PREFIX = ".new-"
+STAGING_PREFIX = store.STAGING_PREFIX
 # a staging folder is empty only between its mkdir and its first run.json (milliseconds); one
 # older than this whose process is gone was left by a killed process
 EMPTY_STAGING_GRACE_S = 5.0
@@ -132,35 +133,10 @@ def remove_stale_staging(results_dir: Path | str) -> list[str]:
 
 def create_run_dir(results_dir: Path | str, recipe_name: str,
                    first_record: Callable[[str], dict] | None = None) -> Path:
-    """A new run directory results/<recipe>/<run id>/ that appears with its first run.json
-    (first_record(run_id)) already in it; never reuses an existing one."""
-    parent = Path(results_dir) / recipe_name
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise store.StoreError(f"cannot create results directory {parent}: {exc.strerror}; "
-                               "pass a writable --results DIR") from None
-    if not os.access(parent, os.W_OK):
-        raise store.StoreError(f"results directory {parent} is not writable; pass a writable --results DIR")
+    """store.create_run_dir (the directory appears with its first run.json, first_record(run_id)),
+    after removing what killed processes left under results_dir."""
     remove_stale_staging(results_dir)
-    for _ in range(100):
-        run_id = store.new_run_id()
-        staging = parent / f"{STAGING_PREFIX}{os.getpid()}-{run_id}"
-        final = parent / run_id
-        if os.path.lexists(final):
-            continue
-        staging.mkdir()
-        try:
-            if first_record is not None:
-                store.atomic_write_json(staging / store.RUN_FILE, first_record(run_id))
-            os.rename(staging, final)   # fails on a non-empty folder of that name: try another id
-            return final
-        except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            if os.path.lexists(final):
-                continue
-            raise store.StoreError(f"cannot create a run directory under {parent}: {exc.strerror}") from None
-    raise store.StoreError(f"could not allocate a unique run directory under {parent}")
+    return store.create_run_dir(results_dir, recipe_name, first_record)
 
 
 def reserve_space(run_dir: Path | str, nbytes: int = RESERVE_BYTES) -> bool:
@@ -202,3 +178,19 @@ def release_space(run_dir: Path | str) -> None:
         os.unlink(os.path.join(run_dir, RESERVE_FILE))
     except FileNotFoundError:
         pass
+
+
+def overwrite_in_place(path: Path | str, data: Any) -> None:
+    """The last resort when an atomic write finds the disk full: truncate the file (freeing its
+    blocks) and write the new content into it. A kill mid-write could tear it; only used when the
+    alternative is a record that never says how the run ended."""
+    text = json.dumps(data, separators=(",", ":"), default=str).encode("utf-8") + b"\n"
+    fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    try:
+        os.ftruncate(fd, 0)
+        view = memoryview(text)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -18,6 +18,7 @@ import errno
 import json
 import os
 import secrets
+import shutil
 import stat
 import tempfile
 from dataclasses import dataclass, field
@@ -73,22 +74,6 @@ def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
         except FileNotFoundError:
             pass
         raise
-
-
-def overwrite_in_place(path: Path | str, data: Any) -> None:
-    """The last resort when an atomic write finds the disk full: truncate the file (freeing its
-    blocks) and write the new content into it. A kill mid-write could tear it; only used when the
-    alternative is a record that never says how the run ended."""
-    text = json.dumps(data, separators=(",", ":"), default=str).encode("utf-8") + b"\n"
-    fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-    try:
-        os.ftruncate(fd, 0)
-        view = memoryview(text)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def atomic_write_json(path: Path, data: Any, *, durable: bool = True) -> None:
@@ -267,6 +252,41 @@ def new_run_id(now: datetime | None = None) -> str:
     """`<UTC-time>-<short-id>`: sorts by start time; 6 random hex digits keep concurrent runs apart."""
     now = now or utc_now()
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+STAGING_PREFIX = ".new-"
+
+
+def create_run_dir(results_dir: Path | str, recipe_name: str, first_record=None) -> Path:
+    """A new run directory results/<recipe>/<run id>/, made under a hidden name
+    (.new-<pid>-<run id>) and renamed into place with its first run.json (first_record(run_id))
+    already in it; never reuses an existing one. repro.harness.rundirs.create_run_dir also clears
+    what killed processes left."""
+    parent = Path(results_dir) / recipe_name
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create results directory {parent}: {exc.strerror}; "
+                         "pass a writable --results DIR") from None
+    if not os.access(parent, os.W_OK):
+        raise StoreError(f"results directory {parent} is not writable; pass a writable --results DIR")
+    for _ in range(100):
+        run_id = new_run_id()
+        staging, final = parent / f"{STAGING_PREFIX}{os.getpid()}-{run_id}", parent / run_id
+        if os.path.lexists(final):
+            continue
+        staging.mkdir()
+        try:
+            if first_record is not None:
+                atomic_write_json(staging / RUN_FILE, first_record(run_id))
+            os.rename(staging, final)   # fails on a non-empty folder of that name: try another id
+            return final
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            if os.path.lexists(final):
+                continue
+            raise StoreError(f"cannot create a run directory under {parent}: {exc.strerror}") from None
+    raise StoreError(f"could not allocate a unique run directory under {parent}")
 
 
 @dataclass(frozen=True)

@@ -97,14 +97,14 @@ def test_liveness_tells_running_from_stale():
     assert record["process"]["hostname"] == socket.gethostname()
 
 
-def test_the_reserve_is_freed_and_never_takes_what_the_disk_lacks(tmp_path):
+def test_the_reserve_is_freed_and_falls_back_to_what_the_disk_has(tmp_path):
     assert rundirs.reserve_space(tmp_path, 4096)
     assert os.path.getsize(tmp_path / rundirs.RESERVE_FILE) == 4096
     rundirs.release_space(tmp_path)
     rundirs.release_space(tmp_path)                      # twice: nothing left to free
     assert not (tmp_path / rundirs.RESERVE_FILE).exists()
-    assert not rundirs.reserve_space(tmp_path, 1 << 62)  # more than any disk: no reserve, no file
-    assert not (tmp_path / rundirs.RESERVE_FILE).exists()
+    assert rundirs.reserve_space(tmp_path, 1 << 62)      # more than any disk: the largest fallback that fits
+    assert os.path.getsize(tmp_path / rundirs.RESERVE_FILE) == rundirs.RESERVE_FALLBACKS[0]
 
 
 def test_the_first_record_is_redacted(tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from repro.harness import store
+from repro.harness import rundirs, store
 from tests.helpers_records import copy_run, deep_json, golden_record
 
 
@@ -146,9 +146,9 @@ def test_compact_json_writes_null_for_nan_and_parse_json_reads_json_literals():
 def test_overwrite_in_place_is_the_last_resort_for_a_full_disk(tmp_path):
     path = tmp_path / "run.json"
     path.write_text(json.dumps({"schema_version": 1, "status": "running", "pad": "x" * 1000}))
-    store.overwrite_in_place(path, {"schema_version": 1, "status": "failed"})
+    rundirs.overwrite_in_place(path, {"schema_version": 1, "status": "failed"})
     assert json.loads(path.read_text()) == {"schema_version": 1, "status": "failed"}
     link = tmp_path / "link.json"
     link.symlink_to(path)
     with pytest.raises(OSError):
-        store.overwrite_in_place(link, {"x": 1})
+        rundirs.overwrite_in_place(link, {"x": 1})
