@@ -80,7 +80,7 @@ class GroupResult:
 
     @property
     def ok(self) -> bool:
-        if self.returncode not in (None, 0):
+        if self.returncode not in (None, 0) or self.group_error:
             return False
         return bool(self.runs) and all(r.ok for r in self.runs)
 

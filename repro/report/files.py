@@ -123,7 +123,8 @@ def _copy_from(fd: int, target: str) -> None:
         shutil.copyfileobj(src, dst)
 
 
-def place_file(source: str, target: str, linkable: bool, mode: int | None = None) -> bool:
+def place_file(source: str, target: str, linkable: bool, mode: int | None = None,
+               inode: tuple[int, int] | None = None) -> bool:
     """Put a run's file beside its page: a hard link when `linkable` (no bytes copied, and a
     cold build places four files per run), a copy across filesystems or when linking fails.
     Returns False, placing nothing, when `source` is not a regular file reached without a
@@ -131,21 +132,31 @@ def place_file(source: str, target: str, linkable: bool, mode: int | None = None
 
     Linked only when the source is readable by group and others (the harness writes run.json
     through a private temp file, 0600, and a link shares the mode where a copy gets the umask's).
-    `mode` is the source's st_mode when the caller has just lstat'ed it."""
+    `mode` and `inode` ((st_ino, st_dev)) are the source's lstat when the caller has just taken it;
+    a link that does not lead to that very file (the entry was swapped meanwhile) is undone."""
     if mode is not None and not stat.S_ISREG(mode):
         return False
+    if linkable and mode is not None and inode is not None and mode & 0o044 == 0o044:
+        try:
+            link(source, target)
+            placed = os.lstat(target)
+            if stat.S_ISREG(placed.st_mode) and (placed.st_ino, placed.st_dev) == inode:
+                return True
+        except OSError:   # EXDEV (another filesystem), EPERM, EMLINK …: copy instead
+            pass
     opened = _open_regular(source)
     if opened is None:
+        remove(target)
         return False
     fd, info = opened
     try:
-        if linkable and info.st_mode & 0o044 == 0o044:
+        if linkable and info.st_mode & 0o044 == 0o044 and inode is None:
             try:
                 link(source, target)
                 placed = os.lstat(target)
                 if (placed.st_ino, placed.st_dev) == (info.st_ino, info.st_dev):
                     return True
-            except OSError:   # EXDEV (another filesystem), EPERM, EMLINK …: copy instead
+            except OSError:
                 pass
         _copy_from(fd, target)
         return True

@@ -21,13 +21,14 @@ def _pairs(epochs: list[dict], x_key: str, y_key: str) -> tuple[list[float], lis
     xs, ys = [], []
     for epoch in epochs:
         x, y = epoch.get(x_key), epoch.get(y_key)
-        # exact float/int first (what JSON gives), the general test for anything else
-        if type(y) is float:
-            if math.isnan(y) or not -PLOTTABLE < y < PLOTTABLE:
+        # exact float/int first (what JSON gives), the general test for anything else; a NaN fails
+        # every comparison, so the range test leaves it out too
+        if type(y) is float or type(y) is int:
+            if not -PLOTTABLE < y < PLOTTABLE:
                 continue
         elif not _number(y):
             continue
-        if _number(x):
+        if (type(x) is float or type(x) is int) and -PLOTTABLE < x < PLOTTABLE or _number(x):
             xs.append(float(x))
             ys.append(float(y))
     return xs, ys
