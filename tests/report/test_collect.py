@@ -242,6 +242,16 @@ def test_a_mutated_real_record_is_shown_or_listed_never_a_crash(tmp_path, mutati
     assert len(data["runs"]) + len(data["unreadable"]) == 1
 
 
+def test_a_source_url_urlsplit_refuses_is_shown_as_text(tmp_path):
+    results = tmp_path / "results"
+    run = copy_run(results)
+    record = {**golden_record(), "published": {"claim": "a claim", "source": "http://user:[x@[broken/paper"}}
+    (run / "run.json").write_text(json.dumps(record))
+    build_site(results, tmp_path / "site")
+    page = (tmp_path / "site" / "runs" / "digits" / f"{run.name}.html").read_text()
+    assert "http://user:[x@[broken/paper" in page and 'href="http://user' not in page
+
+
 def test_golden_tree_still_renders_whole(tmp_path):
     collected = collect_runs(GOLDEN)
     assert collected.errors == [] and len(collected.runs) == 20
