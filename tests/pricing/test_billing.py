@@ -11,6 +11,7 @@ from repro.pricing.billing import StalePriceWarning, format_cost_lines, price_ru
 from repro.pricing.catalog import Offer, Snapshot, load_snapshot
 from repro.pricing.money import format_usd
 from repro.pricing.rules import RULES, BillingRule, usd_for_seconds
+from tests.helpers_records import golden_record
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
 
@@ -59,12 +60,15 @@ def test_small_costs_never_print_zero():
 
 
 def write_run(tmp_path, hardware, ttt=4.21, session=9.4, reached=True):
+    """A run.json as the harness writes it (pricing reads records checked against their schema),
+    with this hardware and outcome."""
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    (run_dir / "run.json").write_text(json.dumps({
-        "schema_version": 1, "run_id": "r1", "hardware": hardware,
-        "outcome": {"reached": reached, "time_to_target_s": ttt if reached else None, "session_s": session},
-    }))
+    record = golden_record()
+    record.update(run_id="r1", hardware={"cpu_model": "test CPU", **hardware},
+                  outcome={"reached": reached, "time_to_target_s": ttt if reached else None, "session_s": session,
+                           "epochs": []})
+    (run_dir / "run.json").write_text(json.dumps(record))
     return run_dir
 
 
