@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed
 RESULTS ?= results
 SITE ?= reports/site
 PYTEST_ARGS ?=
+# The suite runs in one pytest-xdist worker: a test that kills its process (a native crash in a
+# library, SIGSEGV) is reported as failed, a new worker takes the remaining tests, and the run fails
+# at the end instead of dying unseen half-way (tests/test_isolation.py shows it).
+PYTEST_ISOLATION := -n 1 --max-worker-restart=20
 
 .PHONY: demo test test-fast bench gpu-check leaderboard reproduce-cifar reproduce-imagenet image clean distclean install
 
@@ -29,11 +33,11 @@ demo: $(STAMP)
 # collected nothing: that is a failure here, not a pass.
 test: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
-	@$(VENV)/bin/pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(VENV)/bin/pytest $(PYTEST_ISOLATION) $(PYTEST_ARGS); rc=$$?; \
 	 if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 test-fast: $(STAMP)
-	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest $(PYTEST_ISOLATION) -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(VENV)/bin/pytest benchmarks --benchmark-only --benchmark-columns=min,mean,max,rounds $(PYTEST_ARGS)

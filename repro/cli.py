@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from repro import __version__
-from repro.commands import bench, export, importing, lr_find, price, prices, report, reproduce, train
-from repro.commands.output import EXIT_CODES_HELP, ExitCode, Output
-from repro.harness import signals
+from repro.harness import signals  # noqa: I001 - first: the handlers go in before the slow imports
 
-COMMAND_MODULES = (train, lr_find, report, price, prices, export, importing, reproduce, bench)
+from repro import __version__
+from repro.commands.output import EXIT_CODES_HELP, ExitCode, Output
+
+
+def command_modules() -> tuple:
+    """The command groups, imported when the parser is built: `main` installs the signal handlers
+    first, so a SIGTERM during the second these imports take ends the process as documented."""
+    from repro.commands import bench, export, importing, lr_find, price, prices, report, reproduce, train
+    return (train, lr_find, report, price, prices, export, importing, reproduce, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,15 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"repro {__version__}",
                         help="print repro's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMAND_MODULES:
+    for module in command_modules():
         module.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    signals.install()   # SIGTERM/SIGINT end every command the same way, for its whole life
-    parser = build_parser()
+    previous = signals.install()   # SIGTERM/SIGINT end every command the same way, for its whole life
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()
@@ -42,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:   # --help or --version into a closed pipe
         return ExitCode.OK
+    finally:
+        signals.restore(previous)
 
 
 def _dispatch(args: argparse.Namespace, out: Output) -> int:

@@ -1,4 +1,8 @@
-"""Shared fixtures. Runs use the real digits recipe, shortened with --epochs, in-process (torch loads once)."""
+"""Shared fixtures. Runs use the real digits recipe, shortened with --epochs, in-process (torch loads once).
+
+System prerequisites (a Docker engine, Chromium) are not Python packages: a fresh machine with Python
+alone skips the tests that need them, with the reason in pytest's summary (`-ra`). CI installs them
+and sets REPRO_TEST_STRICT=1 (.ci/run), under which a missing prerequisite fails instead."""
 from __future__ import annotations
 
 import os
@@ -10,6 +14,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 REPRO_BIN = Path(sys.executable).with_name("repro")
+STRICT = os.environ.get("REPRO_TEST_STRICT") == "1"
+
+
+def prerequisite(available: bool, reason: str) -> None:
+    """Skip the calling test with `reason` when a system prerequisite is missing; fail under
+    REPRO_TEST_STRICT=1, where it must be there."""
+    if available:
+        return
+    if STRICT:
+        pytest.fail(f"{reason} (REPRO_TEST_STRICT=1: .ci/run installs it, so it must be here)")
+    pytest.skip(f"{reason}; set REPRO_TEST_STRICT=1 to make this a failure")
 
 
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 300

@@ -37,6 +37,7 @@ EXIT_CODES_HELP = "exit status: " + ", ".join(
 # C0 and C1 control characters except tab and newline: a run.json could otherwise move the cursor,
 # recolour or clear the terminal of whoever lists it
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_C1 = re.compile(r"[\x7f-\x9f]")
 
 
 def printable(text: Any) -> str:
@@ -91,7 +92,10 @@ class Output:
     def record(self, kind: str, data: dict[str, Any]) -> None:
         if self.as_json:
             doc = jsonable({"type": kind, **data})
-            self._write(self._out, json.dumps(doc, allow_nan=False, ensure_ascii=False))
+            text = json.dumps(doc, allow_nan=False, ensure_ascii=False)
+            # json escapes C0 controls itself; DEL and the C1 range (8-bit CSI …) are escaped here,
+            # so the line stays the same data and is safe on a terminal
+            self._write(self._out, _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
     def warn(self, text: str) -> None:
         if not self.quiet:

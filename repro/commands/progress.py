@@ -83,6 +83,8 @@ class TrainPrinter:
     def run_ended(self, result: RunResult) -> None:
         self._close_bar()
         if result.run_dir is None:
+            if result.status == "failed" and result.error:   # no directory could be made (a full disk)
+                self.out.line(f"  failed: {result.error}")
             return
         if result.status != "finished" and result.error:
             self.out.line(f"  {result.status}: {result.error}")
@@ -102,6 +104,8 @@ class TrainPrinter:
 
     def group_ended(self, group: GroupResult) -> None:
         self._close_bar()
+        if group.group_error:
+            self.out.warn(group.group_error)
         if group.summary is None:
             return
         t = group.summary["time_to_target"]

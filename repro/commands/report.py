@@ -83,7 +83,7 @@ def cmd_runs(args: argparse.Namespace, out: Output) -> int:
         target = f"{r['target']:.3f}" if r["target"] is not None else "-"
         ttt = f"{r['time_to_target_s']:.2f}" if r["time_to_target_s"] is not None else "-"
         final = f"{r['final_top1']:.4f}" if r["final_top1"] is not None else "-"
-        out.line(f"{r['recipe'] + '/' + r['run_id']:42s} {r['status']:11s} {seed:>4s} {target:>7s} "
+        out.line(f"{r['recipe'] + '/' + r['run_id']:42s} {r['status_text']:11s} {seed:>4s} {target:>7s} "
                  f"{'yes' if r['reached'] else 'no':>7s} {ttt:>8s} {final:>7s}  {r['hardware']}")
     if not rows:
         out.line(f"no runs under {args.results}; start one with `repro digits`")

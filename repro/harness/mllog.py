@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from mlperf_logging.mllog.mllog import MLLogger
@@ -17,16 +19,34 @@ LINE_PREFIX = ":::MLLOG "
 C = constants  # mllog.C.RUN_START, …
 
 
+class _LineHandler(logging.FileHandler):
+    """A FileHandler whose lines pass through `redact`, and whose write errors (a full disk) reach the
+    caller instead of being printed by logging and forgotten."""
+
+    def __init__(self, path: Path, redact: Callable[[str], str] | None) -> None:
+        super().__init__(path, mode="a", encoding="utf-8")
+        self.redact = redact
+        self.error: BaseException | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        return self.redact(line) if self.redact is not None else line
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.error = sys.exc_info()[1]
+
+
 class RunLogger:
-    def __init__(self, path: Path | None, *, enabled: bool = True) -> None:
+    def __init__(self, path: Path | None, *, enabled: bool = True,
+                 redact: Callable[[str], str] | None = None) -> None:
         self.path = path
         self.enabled = enabled and path is not None
         self._logger = logging.getLogger(f"repro.mllog.{id(self)}")
         self._logger.propagate = False
         self._logger.setLevel(logging.INFO)
-        self._handler: logging.Handler | None = None
+        self._handler: _LineHandler | None = None
         if self.enabled:
-            self._handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+            self._handler = _LineHandler(path, redact)
             self._handler.setFormatter(logging.Formatter("%(message)s"))
             self._logger.addHandler(self._handler)
         else:
@@ -53,6 +73,9 @@ class RunLogger:
         # each line reaches the disk as it happens: a killed run keeps every event before the kill
         if self._handler is not None:
             self._handler.flush()
+            if self._handler.error is not None:
+                error, self._handler.error = self._handler.error, None
+                raise OSError(f"writing {self.path} failed: {error}") from error
 
     def close(self) -> None:
         if self._handler is not None:

@@ -1,10 +1,16 @@
 """One run's life on disk: log MLPerf events, time it, write run.json after every epoch, and mark
 how it ended (finished | diverged | failed | interrupted).
 
-The orchestrator makes the run directory and hands it over; the trainer drives a `RunSession` and
-never writes files itself. Only rank 0 writes anything. run.json is the first file written, before
-anything slow, and every later write replaces it atomically: a SIGKILL at any instant leaves it
-readable with status `running`.
+The orchestrator makes the run directory (repro.harness.rundirs: it appears with its first run.json
+in it) and hands it over; the trainer drives a `RunSession` and never writes files itself. Only
+rank 0 writes anything. Every write replaces run.json atomically: a SIGKILL at any instant leaves it
+readable with status `running`, and its `process` block (pid, host, boot id, heartbeat) lets a
+reader see that the process is gone. Every file of the run directory is redacted
+(provenance.Redactor) before it is written.
+
+A full disk must not leave a run `running` with no word of why: each run holds a reserve file
+(`.reserve`) that it frees before its last writes, so the run can still be marked `failed` with the
+error when a checkpoint or snapshot ran out of space.
 """
 from __future__ import annotations
 
@@ -15,9 +21,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from repro.harness import clock, hardware, metrics, provenance, store
+from repro.harness import clock, hardware, metrics, provenance, rundirs, store
 from repro.harness.mllog import C, RunLogger, log_hyperparameters, log_submission, read_events
-from repro.harness.signals import Interrupted, raising
+from repro.harness.signals import Interrupted, held, raise_pending, raising
 
 _process_boundary_s = None  # wall time when the previous run of this process ended
 _WRITER: store.BackgroundWriter | None = None
@@ -79,7 +85,29 @@ def new_record(*, run_dir: Path | None, recipe, seed: int, group_id: str | None,
                     "epochs": []},
         "provenance": {},
         "segments": [],
+        "process": rundirs.process_info(),
     }
+
+
+def initial_record(run_id: str, *, recipe, seed: int, group_id: str | None, device: str, world_size: int,
+                   synthetic_data: bool, redact: provenance.Redactor | None = None) -> dict[str, Any]:
+    """The run.json a new run directory appears with (repro.harness.rundirs.create_run_dir)."""
+    record = new_record(run_dir=None, recipe=recipe, seed=seed, group_id=group_id, device=device,
+                        world_size=world_size, synthetic_data=synthetic_data, started_at=store.iso(store.utc_now()))
+    record["run_id"] = run_id
+    return (redact or provenance.Redactor())(record)
+
+
+def close_record(run_dir: Path, status: str, error: str) -> dict:
+    """Mark a run that never reached its session's end (a signal or an error while it was being set
+    up): the record as written, with `status`, `error` and `ended_at`; a record already ended stays."""
+    path = Path(run_dir) / store.RUN_FILE
+    record = store.read_json(path)
+    if record.get("status") == "running":
+        record.update(status=status, error=error, ended_at=store.iso(store.utc_now()))
+        rundirs.release_space(run_dir)
+        store.atomic_write_json(path, provenance.Redactor()(record))
+    return record
 
 
 class RunSession:
@@ -101,7 +129,7 @@ class RunSession:
         self._run_start_unix_s = time.time()
         self._metrics_rows: list[metrics.MetricsRow] = []
         self._prior_session_s = 0.0
-        self._secrets = provenance.secret_values()
+        self._redact = provenance.Redactor()
         started = store.iso(store.utc_now())
         self.record = new_record(run_dir=self.run_dir, recipe=recipe, seed=seed, group_id=group_id, device=device,
                                  world_size=world_size, synthetic_data=synthetic_data, started_at=started)
@@ -112,7 +140,10 @@ class RunSession:
              "status": "running", "run_s": None, "counted_s": None, "lost_s": None,
              "downtime_before_s": None, "command": command})
         self._save()
-        self.mllog = RunLogger(self.run_dir / store.MLLOG_FILE if self.run_dir else None, enabled=self.is_writer)
+        if self.is_writer:
+            rundirs.reserve_space(self.run_dir)
+        self.mllog = RunLogger(self.run_dir / store.MLLOG_FILE if self.run_dir else None, enabled=self.is_writer,
+                               redact=self._redact.text)
         self.mllog.start(C.INIT_START)
         log_submission(self.mllog, task=recipe.task, platform=hardware.label(self.record["hardware"], sep="x"))
         if not self.record["provenance"]:   # a resumed run keeps its first segment's
@@ -158,7 +189,9 @@ class RunSession:
     def _save(self, durable: bool = True) -> None:
         if not self.is_writer:
             return
-        record = provenance.redact(self.record, self._secrets)
+        if self.record["status"] == "running":
+            self.record["process"]["heartbeat_at"] = store.iso(store.utc_now())
+        record = self._redact(self.record)
         if durable:
             _writer().flush()  # no older snapshot may land after this one
             store.atomic_write_json(self.run_dir / store.RUN_FILE, record)
@@ -261,27 +294,52 @@ class RunSession:
         return now
 
     def finish(self, status: str, error: str | None = None) -> None:
-        global _process_boundary_s
+        """Close the run: the MLPerf run_stop, this segment, the durable run.json and metrics.tsv.
+        A signal meanwhile waits until the record is whole (held)."""
         if status not in store.STATUSES:
             raise ValueError(f"unknown status {status!r}")
-        mlperf_status = "success" if status == "finished" and self.record["outcome"]["reached"] else "aborted"
-        self.mllog.end(C.RUN_STOP, None, status=mlperf_status)
-        self.mllog.close()
+        with held():
+            self._finish(status, error)
+
+    def _finish(self, status: str, error: str | None) -> None:
+        global _process_boundary_s
+        if self.is_writer:
+            rundirs.release_space(self.run_dir)   # the space kept for these last writes
         now = self._close_segment(status)
         out = self.record["outcome"]
         out["run_s"] = sum(s["run_s"] or 0.0 for s in self.record["segments"])
         out["session_s"] = self._prior_session_s + now - self._session_start_s
         _process_boundary_s = now
         self.record.update(status=status, error=error, ended_at=store.iso(store.utc_now()))
-        if self._metrics_rows:
-            self._write_metrics_tsv()
-        self._save()
+        self._save_last()   # first: on a full disk the record matters most
+        mlperf_status = "success" if status == "finished" and self.record["outcome"]["reached"] else "aborted"
+        try:
+            self.mllog.end(C.RUN_STOP, None, status=mlperf_status)
+            self.mllog.close()
+            if self._metrics_rows:
+                self._write_metrics_tsv()
+        except (OSError, store.StoreError) as exc:   # a full disk: the record says so
+            self.mllog.close()
+            self._close_segment("failed")
+            self.record.update(status="failed", error=error or f"{type(exc).__name__}: {exc}")
+            self._save_last()
+
+    def _save_last(self) -> None:
+        """The final run.json; when even that finds the disk full, written over the old one in place
+        (its blocks are freed first), so the run never stays `running` for want of a few kB."""
+        try:
+            self._save()
+        except (OSError, store.StoreError):
+            if not self.is_writer:
+                raise
+            rundirs.overwrite_in_place(self.run_dir / store.RUN_FILE, self._redact(self.record))
 
     @contextmanager
     def guard(self) -> Iterator["RunSession"]:
         """Run the body with SIGTERM/SIGINT turned into `Interrupted`, and mark the ending on the way out."""
         with raising():
             try:
+                raise_pending()   # a signal that came while the run was being set up
                 yield self
             except Diverged as exc:
                 self.finish("diverged", str(exc))

@@ -14,16 +14,21 @@ target, so a reader (or a crash at any instant) sees either the old or the new f
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
+import shutil
+import stat
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import orjson
+
+from repro.harness import records
 
 SCHEMA_VERSION = 1
 RUN_FILE = "run.json"
@@ -40,8 +45,6 @@ class StoreError(ValueError):
     """A results file is missing, unreadable or of another schema version."""
 
 
-class SchemaMismatch(StoreError):
-    pass
 
 
 def utc_now() -> datetime:
@@ -99,40 +102,100 @@ def parse_json(raw: bytes | str) -> Any:
 
 
 _READ_CHUNK = 1 << 16
+MAX_RECORD_BYTES = 64 << 20   # a run.json of 10,000 epochs is ≈ 5 MB
+# record kind by file name: what read_json checks a file against (repro.harness.records)
+KIND_BY_NAME = {RUN_FILE: "run", COST_FILE: "cost"}
 
 
-def read_bytes(path: Path | str) -> bytes:
-    """A small file's bytes in three system calls (open, read, close): a run directory's JSON
-    files are a few kB, and io.open's buffered reader adds an fstat, an ioctl and lseeks, which
-    a 10,000-run report pays 20,000 times. A read shorter than asked is the end of the file."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+class UnreadableRecord(StoreError):
+    """A record that is not a regular file, not JSON, or fails its schema. `detail` is
+    "<field>: <reason>" (or the reason alone when the whole file is at fault)."""
+
+    def __init__(self, path: Path | str, detail: str) -> None:
+        super().__init__(f"{path}: unreadable: {detail}")
+        self.path, self.detail = str(path), detail
+
+
+class SchemaMismatch(UnreadableRecord):
+    """A record of another schema version (or none)."""
+
+
+def record_kind(path: Path | str) -> str | None:
+    name = os.path.basename(path)
+    if name.startswith(GROUP_PREFIX) and name.endswith(".json"):
+        return "group"
+    return KIND_BY_NAME.get(name)
+
+
+def read_bytes(path: Path | str, *, limit: int = MAX_RECORD_BYTES) -> bytes:
+    """A regular file's bytes, never through a symbolic link (O_NOFOLLOW: a link planted in a run
+    directory is refused, not followed out of it), nor from a FIFO or device (O_NONBLOCK, then
+    fstat); at most `limit` bytes. Three system calls for a small file (open, read, close): a
+    10,000-run report reads 20,000 of them."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnreadableRecord(path, "a symbolic link, not followed") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableRecord(path, "not a regular file")
+        if info.st_size > limit:
+            raise UnreadableRecord(path, f"{info.st_size} bytes, more than a record may hold ({limit})")
         chunks = []
         while True:
             chunk = os.read(fd, _READ_CHUNK)
             chunks.append(chunk)
             if len(chunk) < _READ_CHUNK:
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            if sum(map(len, chunks)) > limit:
+                raise UnreadableRecord(path, f"more than {limit} bytes")
     finally:
         os.close(fd)
 
 
+def _parse_record(path: Path | str, raw: bytes) -> Any:
+    """orjson, else json for the NaN/Infinity literals (as records.NonFinite, which no schema
+    accepts) and integers beyond 64 bits."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc):
+            raise UnreadableRecord(path, "nested too deeply to be a repro record") from None
+    try:
+        return records.parse_lenient(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UnreadableRecord(path, f"not valid JSON ({exc}); the file is damaged") from None
+
+
 def read_json(path: Path | str, *, expect_schema: bool = True) -> dict:
+    """A record read safely (read_bytes) and parsed; with `expect_schema`, of this repro's schema
+    version and, for run.json, cost.json and group files, checked against the published schema
+    (UnreadableRecord names the field and the reason)."""
     try:
         raw = read_bytes(path)
     except FileNotFoundError:
         raise StoreError(f"{path}: no such file; is this a repro run directory?") from None
-    try:
-        data = parse_json(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise StoreError(f"{path}: not valid JSON ({exc}); the file is damaged") from None
-    if expect_schema:
-        found = data.get("schema_version") if isinstance(data, dict) else None
-        if found != SCHEMA_VERSION:
-            raise SchemaMismatch(
-                f"{path}: schema_version {found!r}, this repro reads version {SCHEMA_VERSION}; "
-                "use the repro release that wrote it, or re-run the recipe"
-            )
+    except OSError as exc:
+        raise UnreadableRecord(path, exc.strerror or str(exc)) from None
+    data = _parse_record(path, raw)
+    if not expect_schema:
+        return data
+    if not isinstance(data, dict):
+        raise UnreadableRecord(path, f"a JSON {type(data).__name__}, not an object")
+    found = data.get("schema_version")
+    if found != SCHEMA_VERSION:
+        raise SchemaMismatch(path, f"schema_version: {records.shown(found)}, this repro reads version "
+                                   f"{SCHEMA_VERSION}; use the repro release that wrote it, or re-run the recipe")
+    kind = record_kind(path)
+    if kind is not None:
+        try:
+            records.validate(data, kind)
+        except records.RecordInvalid as exc:
+            raise UnreadableRecord(path, str(exc)) from None
     return data
 
 
@@ -191,8 +254,14 @@ def new_run_id(now: datetime | None = None) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-def create_run_dir(results_dir: Path, recipe_name: str) -> Path:
-    """Make a fresh, empty run directory; never reuses an existing one."""
+STAGING_PREFIX = ".new-"
+
+
+def create_run_dir(results_dir: Path | str, recipe_name: str, first_record=None) -> Path:
+    """A new run directory results/<recipe>/<run id>/, made under a hidden name
+    (.new-<pid>-<run id>) and renamed into place with its first run.json (first_record(run_id))
+    already in it; never reuses an existing one. repro.harness.rundirs.create_run_dir also clears
+    what killed processes left."""
     parent = Path(results_dir) / recipe_name
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -202,12 +271,21 @@ def create_run_dir(results_dir: Path, recipe_name: str) -> Path:
     if not os.access(parent, os.W_OK):
         raise StoreError(f"results directory {parent} is not writable; pass a writable --results DIR")
     for _ in range(100):
-        run_dir = parent / new_run_id()
-        try:
-            run_dir.mkdir()  # atomic: fails if another process took the name
-            return run_dir
-        except FileExistsError:
+        run_id = new_run_id()
+        staging, final = parent / f"{STAGING_PREFIX}{os.getpid()}-{run_id}", parent / run_id
+        if os.path.lexists(final):
             continue
+        staging.mkdir()
+        try:
+            if first_record is not None:
+                atomic_write_json(staging / RUN_FILE, first_record(run_id))
+            os.rename(staging, final)   # fails on a non-empty folder of that name: try another id
+            return final
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            if os.path.lexists(final):
+                continue
+            raise StoreError(f"cannot create a run directory under {parent}: {exc.strerror}") from None
     raise StoreError(f"could not allocate a unique run directory under {parent}")
 
 
@@ -226,33 +304,93 @@ class RunRecord:
 
     def cost(self) -> dict | None:
         p = self.path / COST_FILE
-        return read_json(p) if p.exists() else None
+        return read_json(p) if os.path.lexists(p) else None
 
 
 def load_run(run_dir: Path) -> RunRecord:
     run_dir = Path(run_dir)
+    if run_dir.is_symlink():
+        raise UnreadableRecord(run_dir, "a symbolic link, not followed; pass the run directory itself")
     if not run_dir.is_dir():
         raise StoreError(f"{run_dir}: not a directory; pass a run directory such as "
                          "results/digits/20261125T120000Z-a1b2c3")
     return RunRecord(run_dir, read_json(run_dir / RUN_FILE))
 
 
-def iter_run_dirs(results_dir: Path) -> Iterator[Path]:
-    results_dir = Path(results_dir)
-    if not results_dir.exists():
+@dataclass
+class Scan:
+    """What scan_results found: run directories holding a run.json, and what it passed over."""
+    run_dirs: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)   # (path, why)
+
+
+def _check_run_dir(entry: os.DirEntry, scan: Scan) -> None:
+    if entry.is_symlink():
+        scan.skipped.append((Path(entry.path), "a symbolic link, not followed"))
         return
-    for run_json in sorted(results_dir.glob(f"*/*/{RUN_FILE}")):
-        yield run_json.parent
+    if not entry.is_dir(follow_symlinks=False):
+        return   # group files and anything else beside the runs
+    try:
+        mode = os.lstat(f"{entry.path}/{RUN_FILE}").st_mode
+    except FileNotFoundError:
+        scan.skipped.append((Path(entry.path), "no run.json: not a run directory, or one made before "
+                                               "repro wrote run.json first"))
+        return
+    except OSError as exc:
+        scan.skipped.append((Path(entry.path), f"run.json: {exc.strerror}"))
+        return
+    if stat.S_ISLNK(mode):
+        scan.skipped.append((Path(entry.path) / RUN_FILE, "a symbolic link, not followed"))
+    elif not stat.S_ISREG(mode):
+        scan.skipped.append((Path(entry.path) / RUN_FILE, "not a regular file"))
+    else:
+        scan.run_dirs.append(Path(entry.path))
+
+
+def scan_results(results_dir: Path | str) -> Scan:
+    """Every results/<recipe>/<run>/ holding a regular run.json, sorted by path. No symbolic link
+    is followed anywhere (a linked recipe folder, run folder or run.json is skipped, with the
+    reason), so no file outside the results folder is read through one; names starting with a dot
+    (a run being created, temporary files) are passed over in silence."""
+    scan = Scan()
+    try:
+        with os.scandir(results_dir) as entries:
+            recipes = sorted(entries, key=lambda e: e.name)
+    except FileNotFoundError:
+        return scan
+    for recipe in recipes:
+        if recipe.name.startswith("."):
+            continue
+        if recipe.is_symlink():
+            scan.skipped.append((Path(recipe.path), "a symbolic link, not followed"))
+            continue
+        if not recipe.is_dir(follow_symlinks=False):
+            continue
+        try:
+            with os.scandir(recipe.path) as entries:
+                runs = sorted(entries, key=lambda e: e.name)
+        except OSError as exc:
+            scan.skipped.append((Path(recipe.path), exc.strerror or str(exc)))
+            continue
+        for run in runs:
+            if not run.name.startswith("."):
+                _check_run_dir(run, scan)
+    return scan
 
 
 def list_runs(results_dir: Path, *, errors: list[str] | None = None) -> list[RunRecord]:
-    """All readable runs under results_dir, oldest first. Unreadable ones are reported in `errors`."""
+    """All readable runs under results_dir, sorted by path (run ids sort by start time). Runs that
+    cannot be read and folders passed over are reported in `errors` (raised without it)."""
+    scan = scan_results(results_dir)
+    problems = [f"{path}: skipped: {why}" for path, why in scan.skipped]
     runs = []
-    for run_dir in iter_run_dirs(results_dir):
+    for run_dir in scan.run_dirs:
         try:
-            runs.append(load_run(run_dir))
+            runs.append(RunRecord(run_dir, read_json(run_dir / RUN_FILE)))
         except StoreError as exc:
-            if errors is None:
-                raise
-            errors.append(str(exc))
+            problems.append(str(exc))
+    if problems and errors is None:
+        raise StoreError(problems[0])
+    if errors is not None:
+        errors.extend(problems)
     return runs

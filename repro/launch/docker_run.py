@@ -115,9 +115,14 @@ class ContainerSpec:
     env: tuple[tuple[str, str], ...] = ()
     network: str | None = None                                # e.g. "none": recipes need no network
     user: str | None = None                                   # None: the image's non-root user
+    # --init: docker's init (tini) is PID 1 and passes SIGTERM on; a PID 1 without a handler for a
+    # signal never sees it (the image's own entry point starts tini too, for plain `docker run`)
+    init: bool = True
 
     def command_line(self) -> str:
         parts = ["docker", "run", "--rm"]
+        if self.init:
+            parts.append("--init")
         if self.gpus:
             parts += ["--gpus", "all"]
         if self.ipc_host:
@@ -147,6 +152,8 @@ class ContainerSpec:
             kwargs["network_mode"] = self.network
         if self.user:
             kwargs["user"] = self.user
+        if self.init:
+            kwargs["init"] = True
         return kwargs
 
 

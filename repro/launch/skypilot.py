@@ -179,7 +179,8 @@ def task_config(opts: SkyTaskOptions) -> dict[str, Any]:
     }
     if file_mounts:
         config["file_mounts"] = file_mounts
-    config["config"] = {"docker": {"run_options": ["--user=root", "--ipc=host", "--shm-size=16g"]}}
+    # --init: an init as PID 1 passes the preemption's SIGTERM on to repro (repro.harness.signals)
+    config["config"] = {"docker": {"run_options": ["--init", "--user=root", "--ipc=host", "--shm-size=16g"]}}
     script = managed_run_script if opts.managed else run_script
     config["run"] = script(command, opts.recipe, runs=opts.runs, seed=opts.seed,
                            with_data=opts.data_source is not None, epochs=opts.epochs)

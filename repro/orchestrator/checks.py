@@ -4,10 +4,11 @@ None of them writes anything."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 
-from repro.harness import store
+from repro.harness import records, rundirs, store
 from repro.launch.torchrun import Ranks
 from repro.orchestrator.request import MAX_SEED, PlanError, TrainRequest
 from repro.recipes import Recipe, command_for, from_dict
@@ -21,6 +22,22 @@ def family(recipe: Recipe, asked_by: str | None) -> None:
     if asked_by is not None and wanted != asked_by:
         raise PlanError(f"recipe {recipe.name!r} trains on {recipe.data.name}; run it with "
                         f"`repro {wanted} --recipe {recipe.name}`")
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def record_names(recipe: Recipe) -> None:
+    """The recipe's name (a folder name under --results) and task (a leaderboard, and a file name in
+    the site) as the run.json schema takes them: `--set task=a/b` is refused here, not found later
+    as a record the report cannot read."""
+    task_pattern = records.schema("run")["$defs"]["task"]["pattern"]
+    if not re.match(task_pattern, recipe.task):
+        raise PlanError(f"task {recipe.task!r}: use letters, digits, '.', '_' and '-' (at most 64, starting with "
+                        "a letter or digit), e.g. --set task=digits")
+    if not _SAFE_NAME.match(recipe.name):
+        raise PlanError(f"recipe name {recipe.name!r}: use letters, digits, '.', '_' and '-' (at most 128, starting "
+                        "with a letter or digit); it names the run's folder under --results")
 
 
 def seeds(seed: int, runs: int) -> tuple[int, ...]:
@@ -152,9 +169,12 @@ def resume_request(request: TrainRequest) -> TrainRequest:
         record = store.load_run(run_dir).data
     except store.StoreError as exc:
         raise PlanError(str(exc)) from None
-    if record.get("status") == "finished":
-        raise PlanError(f"{run_dir} finished already (status finished); resume continues interrupted or "
-                        "failed runs; start a new run instead")
+    if record.get("status") in ("finished", "diverged"):
+        raise PlanError(f"{run_dir} finished already (status {record['status']}); resume continues interrupted, "
+                        "failed or stale runs; start a new run instead")
+    if rundirs.liveness(record) == "running":
+        raise PlanError(f"{run_dir} is still running (pid {record['process']['pid']} on this host); stop it "
+                        "first (SIGTERM checkpoints it), then resume")
     try:
         recipe = from_dict(record["config"])
     except (KeyError, TypeError) as exc:

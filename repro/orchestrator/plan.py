@@ -65,6 +65,7 @@ def make_plan(request: TrainRequest) -> Plan:
             request = checks.resume_request(request)
         recipe = _recipe(request)
         checks.family(recipe, request.family)
+        checks.record_names(recipe)
         seeds = checks.seeds(request.seed, request.runs)
         device = checks.device(request.device)
         results_dir = checks.results_dir(request.results_dir, recipe)

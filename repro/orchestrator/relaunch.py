@@ -103,6 +103,7 @@ def run_as_ranks(plan: Plan, events: Events) -> GroupResult:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     group = follower.group or GroupResult(plan.group_id, plan.recipe.name, tuple(follower.runs))
-    group = GroupResult(group.group_id, group.recipe, group.runs, group.summary, group.path, returncode)
+    group = GroupResult(group.group_id, group.recipe, group.runs, group.summary, group.path, returncode,
+                        group.signal_received, group.group_error)
     events.group_ended(group)
     return group

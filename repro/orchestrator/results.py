@@ -61,13 +61,18 @@ class GroupResult:
     summary: dict[str, Any] | None = None     # the group file's content; None when none was written
     path: Path | None = None                  # the group file
     returncode: int | None = None             # torchrun's exit status when the runs ran as ranks
+    signal_received: int | None = None        # SIGTERM/SIGINT that ended the group (between runs too)
+    group_error: str | None = None            # why no group file was written (a full disk)
 
     @property
     def interrupted(self) -> bool:
-        return any(r.status == "interrupted" for r in self.runs) or self.returncode in (130, 143, -2, -15)
+        return (self.signal_received is not None or any(r.status == "interrupted" for r in self.runs)
+                or self.returncode in (130, 143, -2, -15))
 
     @property
     def signal(self) -> int | None:
+        if self.signal_received is not None:
+            return self.signal_received
         for r in self.runs:
             if r.signal is not None:
                 return r.signal
@@ -75,21 +80,23 @@ class GroupResult:
 
     @property
     def ok(self) -> bool:
-        if self.returncode not in (None, 0):
+        if self.returncode not in (None, 0) or self.group_error:
             return False
         return bool(self.runs) and all(r.ok for r in self.runs)
 
     def to_dict(self) -> dict[str, Any]:
         return {"group_id": self.group_id, "recipe": self.recipe, "runs": [r.to_dict() for r in self.runs],
                 "summary": self.summary, "path": str(self.path) if self.path else None,
-                "returncode": self.returncode}
+                "returncode": self.returncode, "signal_received": self.signal_received,
+                "group_error": self.group_error}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GroupResult:
         return cls(group_id=d["group_id"], recipe=d["recipe"],
                    runs=tuple(RunResult.from_dict(r) for r in d.get("runs", [])),
                    summary=d.get("summary"), path=Path(d["path"]) if d.get("path") else None,
-                   returncode=d.get("returncode"))
+                   returncode=d.get("returncode"), signal_received=d.get("signal_received"),
+                   group_error=d.get("group_error"))
 
 
 class Events(Protocol):

@@ -15,6 +15,7 @@ import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 
+from repro.harness.rundirs import remove_stale_staging
 from repro.harness.store import compact_json
 from repro.pricing.catalog import PriceSnapshotError, Snapshot, load_snapshot
 from repro.report import files
@@ -108,6 +109,7 @@ def _context(results_dir: Path, snapshot_path: Path | None, published: list[dict
         "price_snapshot_ids": sorted({r["snapshot_id"] for r in runs if r["snapshot_id"]}),
         "published_priced_on": priced_on,
         "errors": errors,
+        "unreadable": collected.unreadable,
         "tasks": build_task_boards(runs, published_rows),
         "history": build_history(runs),
         "runs": runs,
@@ -134,6 +136,9 @@ def _read_and_draw(results_dir: Path, out_dir: Path, snapshot_path: Path | None,
     """The context, with the page of every run read afresh drawn as it is read (its run.json
     parsed once); the record of the last build is dropped before any page changes."""
     check_results_dir(results_dir)   # before anything is written
+    # the one thing a build removes from results: hidden folders of runs killed before their first
+    # run.json (never a run, never shown), once their process is gone
+    remove_stale_staging(results_dir)
     try:
         make_out_dir(out_dir)
     except OSError as exc:

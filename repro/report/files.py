@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from pathlib import Path
 
 from repro.harness.store import atomic_write_text
@@ -61,17 +62,30 @@ def write_staged(out_dir: Path | str, path: str, text: str) -> None:
     os.replace(temp, path)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def clear_staging(out_dir: Path | str) -> None:
-    """Remove the staging folders of a finished build (empty unless a writer died mid-page)."""
+    """Remove the staging folders of this build and of builds whose process is gone (a build killed
+    half-way); those of another build still at work stay. Called as a build starts and ends."""
     for key in [k for k in _STAGING if k[0] == str(out_dir)]:
         del _STAGING[key]
     try:
         with os.scandir(f"{out_dir}/runs") as entries:
-            stale = [e.path for e in entries if e.name.startswith(STAGING_PREFIX) and e.is_dir()]
-    except FileNotFoundError:
+            found = [(e.path, e.name[len(STAGING_PREFIX):]) for e in entries
+                     if e.name.startswith(STAGING_PREFIX) and e.is_dir(follow_symlinks=False)]
+    except (FileNotFoundError, NotADirectoryError):
         return
-    for folder in stale:
-        shutil.rmtree(folder, ignore_errors=True)
+    for folder, pid in found:
+        if not pid.isdigit() or int(pid) == os.getpid() or not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def remove(path: str) -> None:
@@ -82,31 +96,72 @@ def remove(path: str) -> None:
 
 
 def link(source: str, target: str) -> None:
+    """A hard link to `source` itself: never through a symbolic link (os.link follows one by default)."""
     try:
-        os.link(source, target)
+        os.link(source, target, follow_symlinks=False)
     except FileExistsError:   # a redraw: the old file (or link) goes, never written through
         os.unlink(target)
-        os.link(source, target)
+        os.link(source, target, follow_symlinks=False)
 
 
-def place_file(source: str, target: str, linkable: bool, mode: int | None = None) -> None:
+def _open_regular(source: str) -> tuple[int, os.stat_result] | None:
+    """(descriptor, fstat) of `source` when it is a regular file reached without a symbolic link."""
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        return None
+    return fd, info
+
+
+def _copy_from(fd: int, target: str) -> None:
+    remove(target)
+    with os.fdopen(os.dup(fd), "rb") as src, open(target, "xb") as dst:
+        shutil.copyfileobj(src, dst)
+
+
+def place_file(source: str, target: str, linkable: bool, mode: int | None = None,
+               inode: tuple[int, int] | None = None) -> bool:
     """Put a run's file beside its page: a hard link when `linkable` (no bytes copied, and a
     cold build places four files per run), a copy across filesystems or when linking fails.
+    Returns False, placing nothing, when `source` is not a regular file reached without a
+    symbolic link: the site never holds a link, nor a byte of a file outside the results folder.
 
     Linked only when the source is readable by group and others (the harness writes run.json
     through a private temp file, 0600, and a link shares the mode where a copy gets the umask's).
-    `mode` is the source's st_mode when the caller has just stat'ed it."""
-    if linkable:
+    `mode` and `inode` ((st_ino, st_dev)) are the source's lstat when the caller has just taken it;
+    a link that does not lead to that very file (the entry was swapped meanwhile) is undone."""
+    if mode is not None and not stat.S_ISREG(mode):
+        return False
+    if linkable and mode is not None and inode is not None and mode & 0o044 == 0o044:
         try:
-            if mode is None:
-                mode = os.stat(source).st_mode
-            if mode & 0o044 == 0o044:
-                link(source, target)
-                return
+            link(source, target)
+            placed = os.lstat(target)
+            if stat.S_ISREG(placed.st_mode) and (placed.st_ino, placed.st_dev) == inode:
+                return True
         except OSError:   # EXDEV (another filesystem), EPERM, EMLINK …: copy instead
             pass
-    remove(target)
-    shutil.copyfile(source, target)
+    opened = _open_regular(source)
+    if opened is None:
+        remove(target)
+        return False
+    fd, info = opened
+    try:
+        if linkable and info.st_mode & 0o044 == 0o044 and inode is None:
+            try:
+                link(source, target)
+                placed = os.lstat(target)
+                if (placed.st_ino, placed.st_dev) == (info.st_ino, info.st_dev):
+                    return True
+            except OSError:
+                pass
+        _copy_from(fd, target)
+        return True
+    finally:
+        os.close(fd)
 
 
 def write_shared(path: str, text: str) -> None:

@@ -62,7 +62,10 @@ def safe_url(url: str | None) -> str | None:
     must not become a clickable script."""
     if not url or not isinstance(url, str):
         return None
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:   # "http://[oops": not a URL urlsplit can take apart, so no link
+        return None
     if parts.scheme in ("http", "https") and parts.netloc:
         return url.strip()
     return None

@@ -42,6 +42,13 @@ def copy_static(out_dir: Path) -> None:
             shutil.copyfile(item, target / item.name)
 
 
+def _lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
 def _place_run_files(run: dict, stem: str, redraw: bool,
                      stats: dict[str, os.stat_result | None] | None) -> list[tuple[str, str]]:
     """The run's files beside its page, as (name, href) for the page to link; with `redraw`, the
@@ -52,15 +59,11 @@ def _place_run_files(run: dict, stem: str, redraw: bool,
     placed = []
     for name in RUN_FILES:
         source = f"{source_dir}/{name}"
-        if stats is not None:
-            mode = None if stats[name] is None else stats[name].st_mode
-        else:
-            try:
-                mode = os.stat(source).st_mode
-            except (FileNotFoundError, NotADirectoryError):
-                mode = None
-        if mode is not None and stat.S_ISREG(mode):
-            files.place_file(source, f"{stem}.{name}", linkable, mode)
+        info = stats[name] if stats is not None else _lstat(source)
+        mode = None if info is None else info.st_mode
+        inode = None if info is None else (info.st_ino, info.st_dev)
+        if mode is not None and stat.S_ISREG(mode) and files.place_file(source, f"{stem}.{name}", linkable, mode,
+                                                                        inode):
             placed.append((name, f"{name_here}.{name}"))
         elif redraw:
             files.remove(f"{stem}.{name}")
@@ -97,6 +100,7 @@ class RunPages:
 
     def __enter__(self) -> RunPages:
         files.new_build()
+        files.clear_staging(self.out_dir)   # what a build killed half-way left
         return self
 
     def __exit__(self, *exc) -> None:

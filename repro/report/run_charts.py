@@ -7,24 +7,28 @@ import math
 from repro.report.svgchart import Chart, Series, render_row
 
 _INF = float("inf")
+# beyond this a value is no point on a chart (a loss of 1e308 is a diverged run's), and the axis
+# arithmetic of such ranges overflows a float: such points are left out
+PLOTTABLE = 1e100
 
 
 def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) \
-        and not math.isnan(value) and abs(value) != _INF
+        and not math.isnan(value) and abs(value) < PLOTTABLE
 
 
 def _pairs(epochs: list[dict], x_key: str, y_key: str) -> tuple[list[float], list[float]]:
     xs, ys = [], []
     for epoch in epochs:
         x, y = epoch.get(x_key), epoch.get(y_key)
-        # exact float/int first (what JSON gives), the general test for anything else
-        if type(y) is float:
-            if math.isnan(y) or y == _INF or y == -_INF:
+        # exact float/int first (what JSON gives), the general test for anything else; a NaN fails
+        # every comparison, so the range test leaves it out too
+        if type(y) is float or type(y) is int:
+            if not -PLOTTABLE < y < PLOTTABLE:
                 continue
-        elif type(y) is not int and not _number(y):
+        elif not _number(y):
             continue
-        if type(x) is float or type(x) is int or isinstance(x, (int, float)):
+        if (type(x) is float or type(x) is int) and -PLOTTABLE < x < PLOTTABLE or _number(x):
             xs.append(float(x))
             ys.append(float(y))
     return xs, ys

@@ -116,6 +116,24 @@ def cost_rows(costs: list[dict], unmatched: list) -> Markup:
     return Markup("\n  ".join(rows))
 
 
+_SEGMENT_ROW = ("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\n"
+                "    <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>")
+
+
+def segment_rows(segments: list) -> Markup:
+    """One row per process that worked on the run (a resumed run has several): when it ran, how it
+    ended, the seconds it ran, those counted in the run's time and those lost (work after its last
+    checkpoint), and the downtime before it."""
+    rows = []
+    for seg in segments:
+        get = seg.get
+        rows.append(_SEGMENT_ROW.format(
+            _text(get("segment")), _text(get("started_at") or "—"), _text(get("ended_at") or "—"),
+            _text(get("status")), _text(duration(get("run_s"))), _text(duration(get("counted_s"))),
+            _text(duration(get("lost_s"))), _text(duration(get("downtime_before_s")))))
+    return Markup("\n  ".join(rows))
+
+
 def provenance_rows(provenance: dict) -> Markup:
     return Markup("\n  ".join(f"<tr><th>{_text(key)}</th><td><code>{_text(value)}</code></td></tr>"
                               for key, value in flatten(provenance)))
@@ -126,11 +144,14 @@ def render_run_page(template: Template, run: dict, data: dict, files: list[tuple
     """The page of a run: `run` its summary, `data` its run.json, `files` (name, href) of the
     run's files placed beside the page, `schedule_href` where its schedule figure is."""
     epochs = (data.get("outcome") or {}).get("epochs") or []
+    segments = data.get("segments") or []
     return template.render(
         root="../" * run["page"].count("/"), run=run, data=data, epochs=epochs,
         epoch_rows=epoch_rows(epochs), files=files,
         cost_rows=cost_rows(run["costs"], run["unmatched"]), schedule_href=schedule_href,
         curves_svg=Markup(curves_svg(data)) if epochs else None,
         provenance_rows=provenance_rows(data.get("provenance") or {}),
+        segments=segments, segment_rows=segment_rows(segments),
+        lost_s=(data.get("outcome") or {}).get("lost_s"),
         config_json=json.dumps(data.get("config"), indent=2, sort_keys=True, default=str),
         has_plots=bool(epochs))

@@ -9,8 +9,8 @@ import os
 import re
 from pathlib import Path
 
-from repro.harness import hardware
-from repro.harness.store import COST_FILE, RunRecord, StoreError, read_json
+from repro.harness import hardware, rundirs
+from repro.harness.store import COST_FILE, RunRecord, StoreError, UnreadableRecord, read_json
 from repro.pricing.catalog import MARKETS
 from repro.report.comparable import settings_changes
 
@@ -70,11 +70,46 @@ def _cost_rows(cost: dict) -> list[dict]:
     return rows
 
 
+def _cost_problem(exc: StoreError, results_dir: str | None) -> str:
+    if isinstance(exc, UnreadableRecord) and results_dir is not None:
+        return f"{os.path.relpath(exc.path, results_dir)}: unreadable: {exc.detail} (run shown as not priced)"
+    return f"{exc} (run shown as not priced)"
+
+
+def _read_cost(record: RunRecord, errors: list[str], has_cost: bool | None, results_dir: str | None) -> dict | None:
+    cost_path = f"{record.path}/{COST_FILE}"
+    if has_cost is None:
+        has_cost = os.path.lexists(cost_path)
+    if not has_cost:
+        return None
+    try:
+        return read_json(cost_path)
+    except StoreError as exc:
+        errors.append(_cost_problem(exc, results_dir))
+        return None
+
+
+def state(data: dict) -> tuple[bool, str]:
+    """(stale?, the status as a person should read it): a running run whose process is gone is
+    "stale (process gone)"; one on another host says so; others are their status."""
+    status = str(data.get("status") or "unknown")
+    if status != "running":
+        return False, status
+    alive = rundirs.liveness(data)
+    if alive == rundirs.STALE:
+        return True, rundirs.STALE
+    if alive is None:
+        host = (data.get("process") or {}).get("hostname") if isinstance(data.get("process"), dict) else None
+        return False, f"running on {host} (not checked from here)" if host else "running (not checked)"
+    return False, "running"
+
+
 def summarize_run(record: RunRecord, errors: list[str], page: str | None = None,
-                  has_cost: bool | None = None) -> dict:
-    """The report's view of one run. A damaged cost.json is reported in `errors` and the run is
-    shown as not priced rather than dropped. `page` is where its page goes (page_for's answer,
-    when the caller has it); `has_cost`, whether cost.json exists, when the caller has looked."""
+                  has_cost: bool | None = None, results_dir: str | None = None) -> dict:
+    """The report's view of one run (its run.json already checked against the schema). A damaged
+    cost.json is reported in `errors` and the run is shown as not priced rather than dropped.
+    `page` is where its page goes (page_for's answer, when the caller has it); `has_cost`, whether
+    a regular cost.json exists, when the caller has looked; `results_dir`, for the paths in errors."""
     data = record.data
     outcome = data.get("outcome") or {}
     target = data.get("target") or {}
@@ -83,18 +118,9 @@ def summarize_run(record: RunRecord, errors: list[str], page: str | None = None,
     provenance = data.get("provenance") or {}
     if page is None:
         page = page_for(record.path)
-
-    cost = None
-    cost_path = f"{record.path}/{COST_FILE}"
-    if has_cost is None:
-        has_cost = os.path.exists(cost_path)
-    if has_cost:
-        try:
-            cost = read_json(cost_path)
-        except StoreError as exc:
-            errors.append(f"{exc} (run shown as not priced)")
-
+    cost = _read_cost(record, errors, has_cost, results_dir)
     reached = bool(outcome.get("reached"))
+    stale, status_text = state(data)
     return {
         "run_id": str(data.get("run_id") or record.path.name),
         "recipe": str(data.get("recipe") or record.path.parent.name),
@@ -102,7 +128,11 @@ def summarize_run(record: RunRecord, errors: list[str], page: str | None = None,
         "group_id": data.get("group_id"),
         "seed": data.get("seed"),
         "status": str(data.get("status") or "unknown"),
+        "stale": stale,                  # running, but its process is gone
+        "status_text": status_text,      # the status as shown: "stale (process gone)", …
         "error": data.get("error"),
+        "segments": len(data.get("segments") or []),
+        "lost_s": outcome.get("lost_s"),
         "started_at": data.get("started_at"),
         "ended_at": data.get("ended_at"),
         "hardware": hardware.label(data.get("hardware")),

@@ -1,10 +1,14 @@
-"""`repro runs`: one row per run directory on disk, read-only, whatever state the records are in."""
+"""`repro runs`: one row per run directory on disk, read-only, whatever state the records are in.
+
+Records are read through repro.harness.store (no symbolic link followed, every run.json checked
+against its schema); one that cannot be read is a message, never a row, and never stops the table."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
 from repro.harness import hardware, store
+from repro.report.summary import state
 
 
 def _number(value: Any) -> float | None:
@@ -16,10 +20,13 @@ def run_row(record: store.RunRecord) -> dict[str, Any]:
     outcome = d.get("outcome") if isinstance(d.get("outcome"), dict) else {}
     target = d.get("target") if isinstance(d.get("target"), dict) else {}
     final = outcome.get("final") if isinstance(outcome.get("final"), dict) else {}
+    stale, status_text = state(d)
     return {
         "run_id": str(d.get("run_id") or record.path.name),
         "recipe": str(d.get("recipe") or record.path.parent.name),
         "status": str(d.get("status") or "unknown"),
+        "stale": stale,
+        "status_text": status_text,
         "seed": d.get("seed") if isinstance(d.get("seed"), int) else None,
         "target": _number(target.get("value")),
         "reached": bool(outcome.get("reached")),

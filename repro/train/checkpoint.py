@@ -7,10 +7,17 @@ batches skipped), the global RNG states, and the run's clock (seconds counted so
 run's time to target includes the time before the interruption.
 
 Written by rank 0 only, atomically (temp file + rename): a SIGKILL mid-save leaves the previous
-checkpoint intact.
+checkpoint intact. A checkpoint holds tensors and plain data only (the numpy RNG state is stored as a
+tensor), so it is read with `torch.load(weights_only=True)`: a checkpoint from a shared bucket cannot
+run code when it is loaded.
+
+When one is written: at the end of the last epoch, at an epoch end once `checkpoint_every_s` (60 s
+by default) have passed since the last one, and at the next step boundary after SIGTERM/SIGINT
+(repro.train.loop). A run killed outright resumes from the last of these.
 """
 from __future__ import annotations
 
+import errno
 import os
 import random
 import tempfile
@@ -21,7 +28,9 @@ from typing import Any
 import numpy as np
 import torch
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2   # 2: RNG states as tensors and plain data, read with weights_only=True
+WHEN_WRITTEN = ("one is written at the end of the last epoch, at an epoch end at most every 60 s, "
+                "and at the next step after SIGTERM/SIGINT")
 
 
 class CheckpointError(ValueError):
@@ -40,7 +49,11 @@ class Position:
 
 
 def rng_state() -> dict[str, Any]:
-    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    """Every RNG's state as tensors and plain data (what weights_only loading accepts)."""
+    kind, keys, pos, has_gauss, cached_gaussian = np.random.get_state()
+    numpy_state = {"kind": str(kind), "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                   "has_gauss": int(has_gauss), "cached_gaussian": float(cached_gaussian)}
+    state = {"torch": torch.get_rng_state(), "numpy": numpy_state, "python": random.getstate()}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -48,7 +61,9 @@ def rng_state() -> dict[str, Any]:
 
 def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
+    n = state["numpy"]
+    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
+                         n["cached_gaussian"]))
     random.setstate(state["python"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -78,9 +93,20 @@ def save(path: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer
     try:
         torch.save(blob, tmp)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)   # a torn temp file must not keep the space the run needs next
+        if isinstance(exc, RuntimeError) and _disk_full(path.parent):
+            # torch's zip writer says only "unexpected pos …" when a write comes up short
+            raise OSError(errno.ENOSPC, f"No space left on device writing the checkpoint {path}") from exc
         raise
+
+
+def _disk_full(folder: Path) -> bool:
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < (1 << 20)
 
 
 def load(path: Path, *, recipe_hash: str | None = None) -> dict[str, Any]:
@@ -88,12 +114,17 @@ def load(path: Path, *, recipe_hash: str | None = None) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}; the run stopped before its first checkpoint "
-                              "(one is written at every epoch end and on SIGTERM): start it again instead")
+                              f"({WHEN_WRITTEN}): start it again instead")
+    if path.is_symlink():
+        raise CheckpointError(f"{path} is a symbolic link; a run's checkpoint is a file of its own run directory")
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a damaged file
-        raise CheckpointError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc}); "
-                              "it may be truncated; start the run again") from None
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a damaged or foreign file
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise CheckpointError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {first_line}); "
+                              "it may be truncated, written by a repro before checkpoint format "
+                              f"{FORMAT_VERSION}, or hold more than tensors and plain data: start the run again"
+                              ) from None
     if not isinstance(blob, dict) or blob.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format {blob.get('format_version') if isinstance(blob, dict) else '?'}"
                               f", this repro reads format {FORMAT_VERSION}; resume with the release that wrote it")

@@ -7,6 +7,7 @@ from torch import nn
 from repro.recipes import Recipe
 from repro.train import distributed as dist_
 from repro.train.data import DataSource
+from repro.train.models import uses_channels_last
 from repro.train.optim import autocast_context
 
 
@@ -54,7 +55,7 @@ def evaluate(model: nn.Module, data: DataSource, recipe: Recipe, device: torch.d
         x, y = rank_rows(x, y, data, ctx)
         if y.numel() == 0:
             continue
-        if recipe.channels_last:
+        if uses_channels_last(recipe, device):
             x = x.contiguous(memory_format=torch.channels_last)
         with autocast_context(device, recipe.precision):
             logits = tta_logits(model, x, flip=recipe.tta, translate=recipe.tta_translate if recipe.tta else 0)

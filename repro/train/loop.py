@@ -6,6 +6,7 @@ Scale-out: under torchrun each rank trains its slice of every global batch (repr
 Resume: a checkpoint is written at the end of the last epoch, at an epoch end at most every
 `checkpoint_every_s` seconds (60 by default), and when SIGTERM arrives (at the next step boundary);
 `TrainOptions.resume` continues the run directory from it, bit-for-bit on CPU.
+Memory format: a recipe's channels_last applies on CUDA only (models.uses_channels_last).
 Progressive resizing: size knots are fractions of training, so `--epochs` rescales them.
 Optional behaviours (a cut last epoch, weight averaging, parameters frozen after N epochs, a
 data-dependent start) are switched on by recipe settings and live in repro.train.hooks.
@@ -33,7 +34,7 @@ from repro.train import hooks
 from repro.train import schedule as sched
 from repro.train.data import DataSource, registry
 from repro.train.evaluate import evaluate, rank_rows
-from repro.train.models import build_model
+from repro.train.models import build_model, uses_channels_last
 from repro.train.optim import autocast_context, build_optimizer, seed_everything, set_lr_momentum
 
 # Steps between host–device syncs in steady state. Every NAN_CHECK_EVERY steps the loss is read
@@ -113,7 +114,7 @@ def _set_up(recipe: Recipe, opts: TrainOptions, ctx: dist_.DistContext, session:
     small CPU) inside its time to target."""
     seed_everything(opts.seed + ctx.rank)
     model = build_model(recipe.model).to(ctx.device)
-    if recipe.channels_last:
+    if uses_channels_last(recipe, ctx.device):
         model = model.to(memory_format=torch.channels_last)
     opt = build_optimizer(model, recipe, fused=_scaler_enabled(recipe, ctx.device))
     hooks.frozen_parameters(model, recipe, 1)  # a misnamed parameter fails here, before run_start
@@ -278,7 +279,7 @@ def _step(run: _Run, criterion: nn.Module, x: torch.Tensor, y: torch.Tensor) -> 
     ctx, recipe = run.ctx, run.recipe
     n_global = y.shape[0] * ctx.world_size if run.data.sharded else y.shape[0]
     x, y = rank_rows(x, y, run.data, ctx)
-    if recipe.channels_last:
+    if uses_channels_last(recipe, ctx.device):
         x = x.contiguous(memory_format=torch.channels_last)
     with autocast_context(ctx.device, recipe.precision):
         # summed loss × world / global batch: DDP's average of these gradients is the

@@ -70,6 +70,14 @@ def build_model(spec) -> nn.Module:
     return builder(spec)
 
 
+def uses_channels_last(recipe, device: torch.device) -> bool:
+    """A recipe's channels_last, on CUDA only. On CPU, channels-last tensors are routed to oneDNN
+    (mkldnn) kernels that corrupted the heap on AVX-512 machines (preact_resnet18 at 48 px: "double
+    free or corruption", then SIGSEGV; torch 2.14.1 CPU), where contiguous tensors take other kernels;
+    channels-last is a tensor-core layout and buys a CPU run nothing."""
+    return bool(recipe.channels_last) and torch.device(device).type == "cuda"
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from repro.cli import main
+from tests.helpers_records import golden_record
 from repro.pricing.money import format_usd
 from tests.conftest import run_cli
 
@@ -57,12 +58,15 @@ def test_human_output_names_entry_time_and_rate(capsys):
 
 
 def write_run(tmp_path: Path, hardware: dict) -> Path:
+    """A run.json as the harness writes it (records are checked against their schema on reading)."""
     run_dir = tmp_path / "results" / "r" / "20261129T000000Z-aaaaaa"
     run_dir.mkdir(parents=True)
-    (run_dir / "run.json").write_text(json.dumps({
-        "schema_version": 1, "run_id": run_dir.name, "hardware": hardware, "status": "finished",
-        "outcome": {"reached": True, "time_to_target_s": 600.0, "session_s": 660.0},
-        "segments": [{"segment": 1, "ended_at": "x", "session_s": 660.0}]}))
+    record = golden_record()
+    record.update(run_id=run_dir.name, hardware={"cpu_model": "test CPU", **hardware}, status="finished",
+                  outcome={"reached": True, "time_to_target_s": 600.0, "session_s": 660.0, "epochs": []},
+                  segments=[{"segment": 1, "status": "finished", "ended_at": "2026-11-29T00:11:00.000000Z",
+                                  "session_s": 660.0}])
+    (run_dir / "run.json").write_text(json.dumps(record))
     return run_dir
 
 

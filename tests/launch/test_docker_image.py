@@ -33,6 +33,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from repro.launch import docker_run
+from tests.conftest import prerequisite
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "docker" / "Dockerfile"
@@ -88,7 +89,8 @@ def test_default_base_is_an_official_cuda_image_pinned_by_digest():
 
 def test_entrypoint_user_and_labels():
     text = DOCKERFILE.read_text()
-    assert 'ENTRYPOINT ["repro"]' in text
+    # tini as PID 1 passes `docker stop`'s SIGTERM on to repro (a PID 1 without a handler never sees it)
+    assert 'ENTRYPOINT ["/usr/bin/tini", "--", "repro"]' in text and "STOPSIGNAL SIGTERM" in text
     users = re.findall(r"^USER (.+)$", text, re.M)
     assert users and users[-1] == "${REPRO_UID}:${REPRO_UID}"
     assert int(_dockerfile_args()["REPRO_UID"]) >= 1000           # the entry point never runs as root
@@ -159,9 +161,9 @@ def docker_engine():
 
     started = None
     if not _engine_up():
-        if shutil.which("dockerd") is None or os.geteuid() != 0:
-            pytest.fail("no Docker engine runs here and this test cannot start one: it needs root and dockerd "
-                        "(apt-get install docker.io, as .ci/run does)")
+        prerequisite(shutil.which("dockerd") is not None and os.geteuid() == 0,
+                     "no Docker engine runs here and this test cannot start one: it needs root and dockerd "
+                     "(apt-get install docker.io, as .ci/run does)")
         CACHE.mkdir(parents=True, exist_ok=True)
         log = open(CACHE / "dockerd.log", "ab")
         started = subprocess.Popen(["dockerd", "--storage-driver", _storage_driver(), "--iptables=false",
@@ -170,7 +172,7 @@ def docker_engine():
         while not _engine_up():
             if started.poll() is not None or time.monotonic() > deadline:
                 started.kill()
-                pytest.fail(f"dockerd did not come up (exit {started.poll()}); see {log.name}")
+                prerequisite(False, f"dockerd did not come up (exit {started.poll()}); see {log.name}")
             time.sleep(0.5)
     client = docker.DockerClient(base_url=f"unix://{SOCKET}", timeout=1800)
     try:
@@ -211,8 +213,8 @@ def _ensure_base_image(client, timings: dict) -> str:
     tarball = CACHE / "bookworm-minbase.tar"
     t0 = time.monotonic()
     if not tarball.exists():
-        if shutil.which("debootstrap") is None:
-            pytest.fail("debootstrap is needed to make the local base image (apt-get install debootstrap)")
+        prerequisite(shutil.which("debootstrap") is not None,
+                     "debootstrap is needed to make the local base image (apt-get install debootstrap)")
         with tempfile.TemporaryDirectory(dir=CACHE) as rootfs:
             subprocess.run(["debootstrap", "--variant=minbase", "--include=python3,python3-venv", "bookworm",
                             rootfs, _debian_mirror()], check=True, capture_output=True)
@@ -282,7 +284,8 @@ def test_image_builds_and_runs_digits_as_non_root_with_digest_in_provenance(dock
     assert labels["org.opencontainers.image.base.name"] == base
     for key in ("source", "revision", "created"):
         assert labels[f"org.opencontainers.image.{key}"] == oci[key.upper()]
-    assert image.attrs["Config"]["Entrypoint"] == ["repro"]
+    assert image.attrs["Config"]["Entrypoint"] == ["/usr/bin/tini", "--", "repro"]
+    assert image.attrs["Config"]["StopSignal"] == "SIGTERM"
 
     # the entry point's user, as the kernel sees it
     whoami = client.containers.run(IMAGE_TAG, ["-u"], entrypoint="id", network_mode="none", remove=True)
@@ -309,3 +312,30 @@ def test_image_builds_and_runs_digits_as_non_root_with_digest_in_provenance(dock
     # written by the container's user, not by root
     assert run_files[0].stat().st_uid == 10001
     print(f"\nimage test timings (s): {json.dumps(timings)}; image size {image.attrs['Size'] / 1e9:.2f} GB")
+    _sigterm_as_docker_stop_sends_it(client, results)
+
+
+def _sigterm_as_docker_stop_sends_it(client, results: Path) -> None:
+    """`docker stop` mid-run and a SIGTERM the moment the container starts (before repro's handlers
+    are in place): tini as PID 1 passes both on, and repro exits 143 either way."""
+    args = ["digits", "--epochs", "400", "--results", "/results/stop"]
+    spec = docker_run.recipe_container(client, IMAGE_TAG, args, results=results)
+    container = client.containers.run(spec.image, list(spec.args), detach=True, **spec.sdk_kwargs())
+    try:
+        deadline = time.monotonic() + 300
+        while not [p for p in results.glob("stop/digits/*/run.json")
+                   if json.loads(p.read_text())["outcome"]["epochs"]]:
+            assert time.monotonic() < deadline, container.logs().decode()[-2000:]
+            time.sleep(0.5)
+        container.stop(timeout=60)
+        assert container.wait()["StatusCode"] == 143, container.logs().decode()[-2000:]
+    finally:
+        container.remove(force=True)
+    record = json.loads(next(results.glob("stop/digits/*/run.json")).read_text())
+    assert record["status"] == "interrupted" and "SIGTERM" in record["error"]
+    early = client.containers.run(spec.image, list(spec.args), detach=True, **spec.sdk_kwargs())
+    try:
+        early.kill(signal="SIGTERM")
+        assert early.wait(timeout=120)["StatusCode"] == 143, early.logs().decode()[-2000:]
+    finally:
+        early.remove(force=True)

@@ -14,13 +14,20 @@ import pytest
 
 from repro.launch import skypilot
 from repro.launch.managed import next_args, main as managed_main
+from tests.helpers_records import golden_record
+
+
+def write_record(run_dir: Path, seed: int, status: str) -> None:
+    """A schema-valid run.json (records are checked on reading) with this seed and status."""
+    record = golden_record()
+    record.update(run_id=run_dir.name, recipe="digits", seed=seed, status=status)
+    (run_dir / "run.json").write_text(json.dumps(record))
 
 
 def fake_run(job_dir: Path, name: str, seed: int, status: str, checkpoint: bool = False) -> Path:
     run_dir = job_dir / "digits" / name
     run_dir.mkdir(parents=True)
-    (run_dir / "run.json").write_text(json.dumps({"schema_version": 1, "recipe": "digits", "seed": seed,
-                                                  "status": status}))
+    write_record(run_dir, seed, status)
     if checkpoint:
         (run_dir / "checkpoint.pt").write_bytes(b"x")
     return run_dir
@@ -33,7 +40,7 @@ def test_next_step_per_seed(tmp_path):
     fake_run(tmp_path, "20261129T000000Z-aaaaaa", 0, "finished")
     cut = fake_run(tmp_path, "20261129T000100Z-bbbbbb", 1, "interrupted", checkpoint=True)
     assert next_args(tmp_path, **ask) == ["digits", "--resume", str(cut)]
-    (cut / "run.json").write_text(json.dumps({"schema_version": 1, "recipe": "digits", "seed": 1, "status": "finished"}))
+    write_record(cut, 1, "finished")
     fake_run(tmp_path, "20261129T000200Z-cccccc", 2, "running")            # killed before any checkpoint
     assert next_args(tmp_path, **ask)[:6] == ["digits", "--recipe", "digits", "--runs", "1", "--seed"]
     fake_run(tmp_path, "20261129T000300Z-dddddd", 2, "diverged")

@@ -141,11 +141,11 @@ def test_recipe_container_line_and_sdk_arguments_agree(tmp_path):
     spec = docker_run.recipe_container(client, "repro:latest", args, results=tmp_path / "res",
                                        data=tmp_path / "cifar", data_mode="rw", gpus=True)
     line = spec.command_line()
-    assert line.startswith("docker run --rm --gpus all --ipc=host --network=none")
+    assert line.startswith("docker run --rm --init --gpus all --ipc=host --network=none")
     assert f"-v {tmp_path / 'res'}:/results:rw" in line and f"-e REPRO_IMAGE_DIGEST={DIGEST}" in line
     assert line.endswith("repro:latest cifar --recipe cifar-airbench --runs 5 --seed 0 --data /data --results /results")
     kwargs = spec.sdk_kwargs()
-    assert kwargs["ipc_mode"] == "host" and kwargs["network_mode"] == "none"
+    assert kwargs["ipc_mode"] == "host" and kwargs["network_mode"] == "none" and kwargs["init"] is True
     assert kwargs["device_requests"][0]["Count"] == -1 and kwargs["device_requests"][0]["Capabilities"] == [["gpu"]]
     assert kwargs["volumes"][str(tmp_path / "cifar")] == {"bind": "/data", "mode": "rw"}
     assert kwargs["environment"] == {"REPRO_IMAGE_DIGEST": DIGEST}

@@ -108,5 +108,6 @@ def test_through_the_repro_entry_point(tmp_path):
     assert f"wrote {out}" in result.stderr
     data = yaml.safe_load(out.read_text())
     assert data["resources"]["use_spot"] is True and data["resources"]["image_id"] == f"docker:{DIGEST_IMAGE}"
+    assert "--init" in data["config"]["docker"]["run_options"]   # an init passes the preemption's SIGTERM on
     help_text = run_cli("export", "skypilot", "--help", timeout=120).stdout
     assert "sky jobs launch cifar.sky.yaml" in help_text

@@ -89,6 +89,20 @@ def test_sigterm_mid_epoch_then_resume_matches_the_uninterrupted_run(tmp_path, m
     tsv = (run_dir / store.METRICS_FILE).read_text().splitlines()
     assert [line.split("\t")[0] for line in tsv[1:]] == ["1", "2"]
 
+    assert first.summary["status"] == "interrupted" and first.summary["interrupted_by"] == "SIGTERM"
+    group = store.read_json(first.path)                          # rewritten by the resume
+    assert group["status"] == "complete" and group["interrupted_by"] is None
+    assert [(e["run_id"], e["status"]) for e in group["runs"]] == [(record["run_id"], "finished")]
+    assert group["time_to_target"]["n"] == 1
+
+    from bs4 import BeautifulSoup
+    from repro.report import build_site
+    build_site(tmp_path, tmp_path / "site")
+    page = BeautifulSoup(next((tmp_path / "site").glob("runs/digits/*.html")).read_text(), "html.parser")
+    rows = page.select("table.segments tbody tr")
+    assert [r.find_all("td")[3].get_text() for r in rows] == ["interrupted", "finished"]
+    assert "This run was resumed: 2 processes" in page.get_text() and "Lost time" in page.get_text()
+
 
 def test_resume_refuses_changes_and_missing_checkpoints(tmp_path):
     run_dir = Path(api.train("digits", epochs=1, results_dir=tmp_path).runs[0].run_dir)
@@ -105,6 +119,20 @@ def test_resume_refuses_changes_and_missing_checkpoints(tmp_path):
     with pytest.raises(ValueError, match="not a readable checkpoint"):
         api.train("digits", resume=run_dir)
     assert store.load_run(run_dir).data["status"] == "interrupted"   # a refused resume writes nothing
+
+
+def test_resume_refuses_a_diverged_run_and_one_still_running(tmp_path):
+    from repro.harness import rundirs
+
+    run_dir = Path(api.train("digits", epochs=1, results_dir=tmp_path).runs[0].run_dir)
+    record = store.load_run(run_dir).data
+    store.atomic_write_json(run_dir / store.RUN_FILE, {**record, "status": "diverged"})
+    with pytest.raises(ValueError, match="finished already \\(status diverged\\)"):
+        api.train("digits", resume=run_dir)
+    alive = {**record, "status": "running", "process": rundirs.process_info()}   # this very process
+    store.atomic_write_json(run_dir / store.RUN_FILE, alive)
+    with pytest.raises(ValueError, match="still running \\(pid"):
+        api.train("digits", resume=run_dir)
 
 
 def test_checkpoint_for_another_config_is_refused(tmp_path):

@@ -10,8 +10,10 @@ import pytest
 from repro.pricing.billing import StalePriceWarning, format_cost_lines, price_run
 from repro.pricing.catalog import SHIPPED_SNAPSHOT_ID, Offer, Snapshot, load_snapshot
 from repro.pricing.reprice import price_seconds
+from repro.harness.store import UnreadableRecord
 from repro.pricing.money import format_usd
 from repro.pricing.rules import RULES, BillingRule, usd_for_seconds
+from tests.helpers_records import golden_record
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
 
@@ -60,12 +62,15 @@ def test_small_costs_never_print_zero():
 
 
 def write_run(tmp_path, hardware, ttt=4.21, session=9.4, reached=True):
+    """A run.json as the harness writes it (pricing reads records checked against their schema),
+    with this hardware and outcome."""
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    (run_dir / "run.json").write_text(json.dumps({
-        "schema_version": 1, "run_id": "r1", "hardware": hardware,
-        "outcome": {"reached": reached, "time_to_target_s": ttt if reached else None, "session_s": session},
-    }))
+    record = golden_record()
+    record.update(run_id="r1", hardware={"cpu_model": "test CPU", **hardware},
+                  outcome={"reached": reached, "time_to_target_s": ttt if reached else None, "session_s": session,
+                           "epochs": []})
+    (run_dir / "run.json").write_text(json.dumps(record))
     return run_dir
 
 
@@ -200,8 +205,8 @@ def resumed_run(tmp_path, segments, session_total=None):
 
 
 def test_each_resumed_segment_is_billed_with_its_own_minimum(tmp_path):
-    segments = [{"segment": 1, "ended_at": "x", "session_s": 30.0, "lost_s": 12.0},
-                {"segment": 2, "ended_at": "y", "session_s": 1000.0, "lost_s": 0.0}]
+    segments = [{"segment": 1, "status": "interrupted", "ended_at": "2026-11-29T00:01:00.000000Z", "session_s": 30.0, "lost_s": 12.0},
+                {"segment": 2, "status": "finished", "ended_at": "2026-11-29T00:20:00.000000Z", "session_s": 1000.0, "lost_s": 0.0}]
     cost = price_run(resumed_run(tmp_path, segments, session_total=1030.0), load_snapshot(), now=NOW)
     aws = rows_by(cost)[("aws", "spot")]
     assert aws["billed_seconds"] == 60 + 1000                   # the 30 s segment pays AWS's 60 s minimum
@@ -211,8 +216,8 @@ def test_each_resumed_segment_is_billed_with_its_own_minimum(tmp_path):
 
 
 def test_killed_segment_makes_the_billed_cost_a_lower_bound(tmp_path):
-    segments = [{"segment": 1, "ended_at": None, "session_s": None},
-                {"segment": 2, "ended_at": "y", "session_s": 500.0}]
+    segments = [{"segment": 1, "status": "running", "ended_at": None, "session_s": None},
+                {"segment": 2, "status": "finished", "ended_at": "2026-11-29T00:20:00.000000Z", "session_s": 500.0}]
     cost = price_run(resumed_run(tmp_path, segments, session_total=500.0), load_snapshot(), now=NOW)
     row = rows_by(cost)[("aws", "on-demand")]
     assert row["billed_seconds"] == 500
@@ -220,20 +225,20 @@ def test_killed_segment_makes_the_billed_cost_a_lower_bound(tmp_path):
 
 
 def test_old_records_without_segment_sessions_are_billed_once_and_say_so(tmp_path):
-    segments = [{"segment": 1, "ended_at": "x"}, {"segment": 2, "ended_at": "y"}]
+    segments = [{"segment": 1, "status": "interrupted", "ended_at": "2026-11-29T00:01:00.000000Z"},
+                {"segment": 2, "status": "finished", "ended_at": "2026-11-29T00:20:00.000000Z"}]
     cost = price_run(resumed_run(tmp_path, segments, session_total=400.0), load_snapshot(), now=NOW)
     row = rows_by(cost)[("aws", "on-demand")]
     assert row["billed_seconds"] == 400 and any("billed as one session" in n for n in row["notes"])
 
 
-def test_nan_and_infinity_in_a_record_are_no_time_never_a_price(tmp_path):
+def test_nan_and_infinity_in_a_record_are_refused_never_a_price(tmp_path):
+    """NaN and Infinity are not JSON numbers a record may hold: pricing refuses the record, names the
+    field, and writes no cost.json (the report lists such a run apart as unreadable)."""
     run_dir = write_run(tmp_path, CPU2, ttt=float("nan"), session=float("inf"))
-    cost = price_run(run_dir, load_snapshot(), now=NOW)
-    row = rows_by(cost)[("aws", "on-demand")]
-    assert row["benchmark_usd"] is None and row["billed_usd"] is None
-    assert any("no usable outcome.session_s" in n for n in row["notes"])
-    assert any("records no usable time_to_target_s" in n for n in row["notes"])
-    json.loads((run_dir / "cost.json").read_text())          # still strict JSON
+    with pytest.raises(UnreadableRecord, match="outcome.time_to_target_s"):
+        price_run(run_dir, load_snapshot(), now=NOW)
+    assert not (run_dir / "cost.json").exists()
 
 
 def test_unverified_billing_rules_are_marked_on_every_cost_they_touch(tmp_path):

@@ -431,11 +431,11 @@ def test_nan_and_infinity_in_records_do_not_rank_or_break_the_site(tmp_path):
     first, second = sorted(results.glob("*/*/run.json"))
     first.write_text(first.read_text().replace('"time_to_target_s": 4.1', '"time_to_target_s": NaN'))
     second.write_text(second.read_text().replace('"time_to_target_s": 4.3', '"time_to_target_s": Infinity'))
-    index = build_site(results, tmp_path / "site", published=[])
-    row = board_rows(soup(index), "cifar10")[0]
-    assert row["Time to target"] == "did not reach target" and row["#"] == "—"
+    build_site(results, tmp_path / "site", published=[])
     data = json.loads((tmp_path / "site" / "index.json").read_text())   # strict JSON: no NaN in it
-    assert data["tasks"][0]["entries"][0]["converged"] == 0
+    assert data["runs"] == [] and all(not task["entries"] for task in data["tasks"])
+    problems = [u["problem"] for u in data["unreadable"]]
+    assert len(problems) == 2 and all("outcome.time_to_target_s" in p for p in problems)
 
 
 def test_a_damaged_cost_amount_leaves_that_cost_out_of_the_board():

@@ -72,8 +72,10 @@ def test_a_group_file_names_its_runs(tmp_path):
     results = tmp_path / "results"
     shutil.copytree(GOLDEN / "digits", results / "digits")
     group_file = results / "digits" / "group-20261110T100000Z-g11111.json"
-    group_file.write_text(json.dumps({"schema_version": 1, "group_id": "20261110T100000Z-g11111", "runs": [
-        {"run_id": "20261110T100000Z-d10101"}, {"run_id": "20261110T100000Z-d11111"}]}))
+    group_file.write_text(json.dumps({"schema_version": 1, "group_id": "20261110T100000Z-g11111", "recipe": "digits",
+                                      "time_to_target": {"n": 2, "converged": 2}, "runs": [
+        {"run_id": "20261110T100000Z-d10101", "status": "finished"},
+        {"run_id": "20261110T100000Z-d11111", "status": "finished"}]}))
     kind, ident, dirs = resolve(str(group_file), results)
     assert (kind, ident, [d.name for d in dirs]) == ("group", "20261110T100000Z-g11111",
                                                      ["20261110T100000Z-d10101", "20261110T100000Z-d11111"])
