@@ -94,6 +94,7 @@ CIFAR_BASENET_2018 = Recipe(
 # mean loss over the batch and PyTorch's coupled weight decay they become
 #   lr = 11.5 / (1 + 1/(1 - 0.85)) = 1.5          (airbench: 11.5 / (1024·(1 + 1/0.15)) per summed image)
 #   weight_decay = 0.0153 / (1 + 1/0.15) / 1.5     (the same decay per step: lr × weight_decay)
+AIRBENCH_BATCH = 1024
 AIRBENCH_PEAK_LR = 11.5 / (1 + 1 / (1 - 0.85))
 AIRBENCH_WEIGHT_DECAY = 0.0153 / (1 + 1 / (1 - 0.85)) / AIRBENCH_PEAK_LR
 
@@ -107,7 +108,7 @@ CIFAR_AIRBENCH = Recipe(
                 "2-px translate, mirror + translate TTA, fp16.",
     model=ModelSpec(name="airbench94", num_classes=10, width=64, whiten_images=5000,
                     frozen_after=(("whiten.bias", 3),)),
-    data=DataSpec(name="cifar10", batch_size=1024, eval_batch_size=2000, flip=True, flip_mode="alternating",
+    data=DataSpec(name="cifar10", batch_size=AIRBENCH_BATCH, eval_batch_size=2000, flip=True, flip_mode="alternating",
                   crop_padding=2),
     optim=OptimSpec(name="sgd", peak_lr=AIRBENCH_PEAK_LR, weight_decay=AIRBENCH_WEIGHT_DECAY, nesterov=True,
                     label_smoothing=0.2, lookahead_every=5, lookahead_base=0.95, lookahead_power=3.0),
