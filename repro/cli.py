@@ -6,11 +6,11 @@ import argparse
 import sys
 
 from repro import __version__
-from repro.commands import export, lr_find, prices, report, reproduce, train
+from repro.commands import estimate, export, lr_find, prices, report, reproduce, train
 from repro.commands.output import EXIT_CODES_HELP, ExitCode, Output
 from repro.harness import signals
 
-COMMAND_MODULES = (train, lr_find, report, prices, export, reproduce)
+COMMAND_MODULES = (train, lr_find, estimate, report, prices, export, reproduce)
 
 
 def build_parser() -> argparse.ArgumentParser:
