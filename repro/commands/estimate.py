@@ -10,7 +10,6 @@ from repro.commands.options import DEFAULT_RESULTS, add_command, add_output_flag
 from repro.commands.output import ExitCode, Output
 from repro.pricing.money import format_usd
 from repro.recipes import RECIPES
-from repro.report.format import duration, percent
 
 MONEY_KEYS = ("usd_per_hour", "benchmark_usd", "benchmark_usd_low", "benchmark_usd_high", "billed_usd")
 EXAMPLES = ("repro estimate cifar-airbench --gpu H100:1 --market all\n"
@@ -32,6 +31,8 @@ def register(sub) -> None:
                    help="which market's offers to list (default all)")
     p.add_argument("--calibrate", action="store_true",
                    help="time the recipe's model and batch shapes on this machine's device first (seconds)")
+    p.add_argument("--calibrate-seconds", type=float, default=None, metavar="S",
+                   help="seconds of timed steps for --calibrate, after warm-up (default 3)")
     p.add_argument("--device", default=None, help="where --calibrate runs: cpu, cuda or cuda:N "
                                                   "(default: cuda when available)")
     p.add_argument("--runs-from", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
@@ -57,6 +58,8 @@ def _numbers(row: dict) -> dict:
 
 
 def _time(row: dict) -> str:
+    from repro.report.format import duration
+
     return f"{duration(row['time_to_target_s'])} ({duration(row['low_s'])}–{duration(row['high_s'])})"
 
 
@@ -74,6 +77,8 @@ def _row_lines(row: dict) -> list[str]:
 
 
 def _print(result, out: Output) -> None:
+    from repro.report.format import percent
+
     doc = result.to_dict()
     e, r = result.epochs_to_target, result.recipe
     out.line(f"{r.name}: {r.target_metric} ≥ {percent(r.target, 2)}, {r.epochs} epochs; epochs to target: {e.source}")
@@ -99,7 +104,9 @@ def cmd_estimate(args: argparse.Namespace, out: Output) -> int:
     request = EstimateRequest(recipe=args.recipe, gpus=tuple(args.gpu), market=args.market,
                               calibrate=args.calibrate, device=_device(args.device) if args.calibrate else "cpu",
                               runs_from=args.runs_from, snapshot_path=args.snapshot, epochs=args.epochs,
-                              target=args.target, overrides=tuple(args.overrides))
+                              target=args.target, overrides=tuple(args.overrides),
+                              **({"calibration_budget_s": args.calibrate_seconds}
+                                 if args.calibrate_seconds is not None else {}))
     result = estimate(request)
     for warning in result.warnings:
         out.warn(warning)

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from repro.estimate.tables import DATASETS
 from repro.recipes import Recipe
 
-DEFAULT_BUDGET_S = 6.0       # timed seconds per batch shape, after warm-up
+DEFAULT_BUDGET_S = 3.0       # timed seconds, shared by the batch shapes, after warm-up
 WARMUP_STEPS = 5
-BLOCK_STEPS = 5
+MAX_BLOCK_STEPS = 20
 MIN_BLOCKS = 3
 
 
@@ -74,7 +74,10 @@ def _source(recipe: Recipe, device, batches_needed: int):
         registry.check(recipe, data_dir=None, synthetic=False)   # raises when real data would be needed
         return registry.make(recipe, device=device, data_dir=None, synthetic=False, seed=0), \
             f"{recipe.data.name}'s embedded data (its contents do not change a step's time)"
-    images = max(recipe.data.batch_size * 2 * batches_needed, recipe.data.eval_batch_size)
+    # enough for a few of the largest batches (progressive resizing doubles the batch at most); the
+    # timing loops over epochs of them, so the whole set is never needed
+    real = DATASETS[recipe.data.name].train_images
+    images = min(real, max(recipe.data.batch_size * 2 * batches_needed, recipe.data.eval_batch_size))
     small = replace(recipe, data=replace(recipe.data, synthetic_images=images))
     return registry.make(small, device=device, data_dir=None, synthetic=True, seed=0), \
         f"synthetic {recipe.data.name} batches of the real shape"
@@ -131,25 +134,31 @@ def _batches(source, image_size, batch_size, generator):
 
 
 def _time_shape(stepper: _Stepper, source, image_size, batch_size: int, budget_s: float) -> ShapeTiming:
-    """Warm-up steps, then blocks of steps until the budget is spent (at least MIN_BLOCKS)."""
+    """Warm-up steps, then blocks of steps until the budget is spent (at least MIN_BLOCKS). A block
+    holds about a tenth of the budget, at least one step: a model that takes seconds a step on
+    this device is timed step by step instead of over-running the budget tenfold."""
     import torch
 
     batches = _batches(source, image_size, batch_size, torch.Generator().manual_seed(0))
+    warm_s = 0.0
     for _ in range(WARMUP_STEPS):
+        t0 = time.perf_counter()
         stepper.step(*next(batches), 0.5, batch_size)
-    stepper.sync()
+        stepper.sync()
+        warm_s = time.perf_counter() - t0   # the last warm-up step: the best guess of a step's time
+    block_steps = max(1, min(MAX_BLOCK_STEPS, int(budget_s / 10 / max(warm_s, 1e-6))))
     samples: list[float] = []
     spent = 0.0
     while len(samples) < MIN_BLOCKS or spent < budget_s:
         t0 = time.perf_counter()
-        for _ in range(BLOCK_STEPS):
+        for _ in range(block_steps):
             stepper.step(*next(batches), 0.5, batch_size)
         stepper.sync()
         block = time.perf_counter() - t0
-        samples.append(block / BLOCK_STEPS)
+        samples.append(block / block_steps)
         spent += block
     return ShapeTiming(image_size, batch_size, statistics.median(samples), min(samples), max(samples),
-                       len(samples) * BLOCK_STEPS)
+                       len(samples) * block_steps)
 
 
 def _time_eval(stepper: _Stepper, source, recipe: Recipe, image_size) -> float:
@@ -175,9 +184,9 @@ def calibrate(recipe: Recipe, device: str = "cpu", budget_s: float = DEFAULT_BUD
     dev = torch.device(device)
     shapes = sorted({epoch_shape(recipe, e) for e in range(1, recipe.epochs + 1)},
                     key=lambda s: (s[0] or 0, s[1]))
-    batches_needed = WARMUP_STEPS + BLOCK_STEPS * MIN_BLOCKS
+    _source(recipe, dev, batches_needed=4)   # once untimed: first-use imports are paid once a process
     t0 = time.perf_counter()
-    source, what = _source(recipe, dev, batches_needed)
+    source, what = _source(recipe, dev, batches_needed=4)
     startup_s = time.perf_counter() - t0
     stepper = _Stepper(recipe, dev)
     cal = Calibration(device=str(dev), hardware=hardware.detect(str(dev)), data=what, startup_s=startup_s,

@@ -119,6 +119,8 @@ def project(recipe: Recipe, hw: Hardware, epochs: steps.EpochsToTarget, view: St
 def estimate(request: EstimateRequest) -> Estimate:
     """Project time and cost to target on every matching offer (see the module's docstring)."""
     recipe = _recipe(request)
+    if not 0 < request.calibration_budget_s <= 3600:
+        raise EstimateError(f"--calibrate-seconds must be in (0, 3600], got {request.calibration_budget_s!r}")
     try:
         markets = offers.markets_for(request.market)
         snapshot = load_snapshot(request.snapshot_path)

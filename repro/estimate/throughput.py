@@ -101,7 +101,8 @@ def _at_count(counts: dict[int, tables.Figure], count: int) -> tuple[float, str,
     return per_gpu * count * eff, text, True
 
 
-def _spec_ratio(to_gpu: str, from_gpu: str, precision: str) -> float | None:
+def spec_ratio(to_gpu: str, from_gpu: str, precision: str) -> float | None:
+    """Rule 4's speed ratio of `to_gpu` over `from_gpu`; None when either has no spec figures."""
     specs = tables.gpu_specs()
     a, b = specs.get(to_gpu.upper()), specs.get(from_gpu.upper())
     if a is None or b is None:
@@ -129,7 +130,7 @@ def _other_series(series: dict, primary: str, gpu: str, count: int) -> tuple[flo
 
 def _spec_scaled(mine: dict, gpu: str, count: int, precision: str) -> tuple[float, str, list]:
     """Rule 4: the preferred series' GPU nearest in specs, × the roofline-style spec ratio."""
-    ratios = {anchor: _spec_ratio(gpu, anchor, precision) for anchor in mine}
+    ratios = {anchor: spec_ratio(gpu, anchor, precision) for anchor in mine}
     usable = {a: r for a, r in ratios.items() if r is not None}
     if not usable:
         known = ", ".join(sorted(tables.gpu_specs()))

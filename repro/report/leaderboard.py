@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from repro.harness.stats import summarize
 from repro.pricing.money import format_usd, to_decimal
-from repro.report.summary import ENDED_STATUSES, cost_key_order, not_counted_reason
+from repro.report.summary import ENDED_STATUSES, cost_key_order, not_counted_reason, signed_percent
 
 TASKS = {
     "digits": {"title": "digits", "goal": "scikit-learn 8×8 digits, recipe's top-1 target"},
@@ -86,7 +86,17 @@ def _entry(group_runs: list[dict]) -> dict | None:
         "runs": [{"run_id": r["run_id"], "seed": r["seed"], "status": r["status"],
                   "reached": r["reached"], "time_to_target_s": r["time_to_target_s"],
                   "href": r["href"]} for r in attempts],
+        # the estimate the group's runs kept (repro estimate / --estimate) against its olympic mean
+        "estimate": _group_estimate(attempts, summary["olympic_mean_s"]),
     }
+
+
+def _group_estimate(attempts: list[dict], actual_s: float | None) -> dict | None:
+    first = next((r["estimate"] for r in attempts if r.get("estimate")), None)
+    if first is None:
+        return None
+    error = (first["time_to_target_s"] - actual_s) / actual_s if actual_s else None
+    return {**first, "error": error, "error_text": signed_percent(error) if error is not None else None}
 
 
 def _cost_cell(entry: dict, key: str) -> dict:

@@ -1,0 +1,22 @@
+"""Run directories as the harness writes them, made by hand for the estimate tests."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from repro.harness import store
+from repro.recipes import Recipe
+
+
+def write_run(results: Path, recipe: Recipe, name: str, *, time_s, epochs, status: str = "finished",
+              reached: bool = True, synthetic_data: bool = False, hardware: dict | None = None,
+              run_s: float | None = None, session_s: float | None = None) -> Path:
+    run_dir = Path(results) / recipe.name / name
+    run_dir.mkdir(parents=True)
+    store.atomic_write_json(run_dir / store.RUN_FILE, {
+        "schema_version": store.SCHEMA_VERSION, "run_id": name, "recipe": recipe.name,
+        "recipe_hash": recipe.hash(), "status": status, "synthetic_data": synthetic_data,
+        "hardware": hardware or {"accelerator": "cpu", "gpu_count": 0, "vcpus": 2},
+        "outcome": {"reached": reached, "time_to_target_s": time_s, "epochs_to_target": epochs,
+                    "run_s": run_s if run_s is not None else (time_s or 1.0) * 2,
+                    "session_s": session_s if session_s is not None else (time_s or 1.0) * 2 + 1}})
+    return run_dir
