@@ -22,6 +22,7 @@ from repro.recipes import Recipe
 
 DEFAULT_BUDGET_S = 3.0       # timed seconds, shared by the batch shapes, after warm-up
 WARMUP_STEPS = 5
+MIN_WARMUP_STEPS = 2         # the first step pays one-off costs (allocator, kernels, compilation)
 MAX_BLOCK_STEPS = 20
 MIN_BLOCKS = 3
 
@@ -140,12 +141,15 @@ def _time_shape(stepper: _Stepper, source, image_size, batch_size: int, budget_s
     import torch
 
     batches = _batches(source, image_size, batch_size, torch.Generator().manual_seed(0))
-    warm_s = 0.0
-    for _ in range(WARMUP_STEPS):
+    warm_s = warm_total_s = 0.0
+    for done in range(1, WARMUP_STEPS + 1):
         t0 = time.perf_counter()
         stepper.step(*next(batches), 0.5, batch_size)
         stepper.sync()
         warm_s = time.perf_counter() - t0   # the last warm-up step: the best guess of a step's time
+        warm_total_s += warm_s
+        if done >= MIN_WARMUP_STEPS and warm_total_s > budget_s:
+            break                           # slow steps (a GPU recipe on a CPU): fewer warm-up steps
     block_steps = max(1, min(MAX_BLOCK_STEPS, int(budget_s / 10 / max(warm_s, 1e-6))))
     samples: list[float] = []
     spent = 0.0

@@ -99,7 +99,7 @@ def _number(where: str, row: dict[str, str], key: str, kind=float):
         value = kind(row[key])
     except (KeyError, TypeError, ValueError):
         raise TableError(f"{where}: {key} {row.get(key)!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0 and key not in ("depth",):
+    if not math.isfinite(value) or value <= 0:
         raise TableError(f"{where}: {key} must be a positive finite number, got {value!r}")
     return value
 

@@ -14,7 +14,8 @@ table (tables.figures), by these rules, in this order; every answer says which i
    that grows least (or shrinks most) sets the speed. Checked on the table's own figures in
    docs/estimate.md.
 5. **FLOPs**: the table has no figure for this model or size: the figure with the nearest forward
-   FLOPs per image (log scale), × its FLOPs / this model's FLOPs (repro.estimate.flops).
+   FLOPs per image (log scale), × its FLOPs / this model's FLOPs (repro.estimate.flops); not beyond
+   MAX_FLOPS_RATIO, where a GPU's utilisation differs too much between the two for the ratio to hold.
 
 Everything but rule 1 is marked scaled.
 """
@@ -25,6 +26,9 @@ from dataclasses import dataclass
 
 from repro.estimate import tables
 from repro.recipes import ModelSpec
+
+
+MAX_FLOPS_RATIO = 10.0
 
 
 class NoFigure(ValueError):
@@ -182,6 +186,10 @@ def _flops_scaled(figs: list[tables.Figure], spec: ModelSpec, image_size: int, p
                                           depth=g[0].depth), 3, g[0].image_size) for key, g in groups.items()}
     nearest = min(groups, key=lambda key: abs(math.log(flops[key] / mine)))
     ref = groups[nearest][0]
+    if not 1 / MAX_FLOPS_RATIO <= flops[nearest] / mine <= MAX_FLOPS_RATIO:
+        raise NoFigure(f"no throughput figure for {spec.name} at {image_size} px ({mine / 1e9:.3g} GFLOPs/image), "
+                       f"and the nearest, {ref.model} at {ref.image_size} px ({flops[nearest] / 1e9:.3g} GFLOPs), "
+                       f"is more than {MAX_FLOPS_RATIO:g}× away; measure it (--calibrate on that GPU, or a run)")
     base = _from_figures(groups[nearest], gpu_model, gpu_count, prec)
     ratio = flops[nearest] / mine
     how = (f"{base.how}, for {ref.model} at {ref.image_size} px ({flops[nearest] / 1e9:.3g} GFLOPs/image) "

@@ -64,3 +64,8 @@ def test_efficiency_is_one_at_one_gpu_and_falls_with_count():
     e2, e8 = throughput.efficiency(2)[0], throughput.efficiency(8)[0]
     assert 1 > e2 > e8 > 0.5 and e8 == pytest.approx(throughput.mean_efficiency())
     assert math.isclose(e2, e8 ** (1 / 3))
+
+
+def test_the_flops_rule_does_not_reach_across_orders_of_magnitude():
+    with pytest.raises(NoFigure, match="more than 10× away"):
+        images_per_s(RECIPES["digits"].model, 8, "fp32", "V100", 1, channels=1)
