@@ -38,7 +38,8 @@ class EpochsToTarget:
         return max(self.values)
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "point": self.point, "low": self.low, "high": self.high}
+        return {**asdict(self), "values": list(self.values), "sources": list(self.sources),
+                "point": self.point, "low": self.low, "high": self.high}
 
 
 def _describe(values: tuple[int, ...]) -> str:

@@ -53,3 +53,23 @@ def test_measured_runs_are_the_basis_on_their_own_hardware(tmp_path):
 def test_unusable_requests_say_what_to_do(tmp_path, request_kwargs, message):
     with pytest.raises(EstimateError, match=message):
         estimate(EstimateRequest(runs_from=tmp_path, **request_kwargs))
+
+
+def test_the_library_call_is_the_command_s(tmp_path):
+    from repro import api
+
+    result = api.estimate("cifar-airbench", gpus=("V100:8",), market="spot", runs_from=tmp_path)
+    assert [r["instance_type"] for r in result.rows] == ["p3.16xlarge"]
+
+
+def test_a_run_s_estimate_travels_in_its_plan_file_to_the_ranks(tmp_path):
+    from repro import api
+    from repro.orchestrator.plan import Plan
+
+    recipe = resolve("digits")
+    for i, t in enumerate((0.6, 0.7, 0.8)):
+        write_run(tmp_path, recipe, f"r{i}", time_s=t, epochs=4)
+    plan = api.plan("digits", results_dir=tmp_path, device="cpu", estimate=True)
+    assert plan.estimate["basis"] == "measured" and plan.estimate["time_to_target_s"] == pytest.approx(0.7)
+    assert plan.estimate["epochs_to_target"]["kind"] == "measured"
+    assert Plan.from_json(plan.to_json()).estimate == plan.estimate
