@@ -158,7 +158,10 @@ def estimate_for_run(recipe: Recipe, device: str, results_dir: Path | None, worl
     (measured runs in its results folder, a calibration on its device, the table)."""
     from repro.harness import hardware, store
 
-    hw = hardware_of(hardware.detect(device, world_size))
+    detected = hardware.detect(device, world_size)
+    if detected.get("accelerator") == "cuda":
+        detected["gpu_count"] = world_size   # the GPUs this run uses (detect counts those on the box)
+    hw = hardware_of(detected)
     if hw is None:
         raise EstimateError(f"cannot tell the hardware of device {device!r}; drop --estimate")
     view = read_store(recipe, results_dir)
