@@ -4,9 +4,10 @@ machine's device for a few seconds, then project a whole run from it.
 The steps are the trainer's own pieces (model, optimiser, schedule, autocast, GradScaler, the
 dataset's batches and `evaluate`), on synthetic data of the real shape where the dataset has a
 synthetic source, on its embedded data otherwise (digits, whose contents do not change a step's
-time). Warm-up steps are run and not timed; the timed steps come in blocks, and a block's mean
-step time is one sample, so a block slowed by another process on a shared machine shows as spread
-rather than moving the median.
+time). Warm-up steps are run and not timed; the timed steps come in blocks, a block's mean step
+time is one sample, and the point is the fastest quartile's edge of the samples (POINT_QUANTILE):
+a block slowed by another process on a shared machine shows as spread, not in the point. The
+evaluation is timed warm, the fastest of up to EVAL_REPEATS passes.
 
 A run's time to target is then: data set-up + Σ over the epochs to target of (steps × step time +
 evaluation time), each epoch at its own image size and batch (progressive resizing).
@@ -24,6 +25,11 @@ DEFAULT_BUDGET_S = 3.0       # timed seconds, shared by the batch shapes, after 
 WARMUP_STEPS = 5
 MIN_WARMUP_STEPS = 2         # the first step pays one-off costs (allocator, kernels, compilation)
 MAX_BLOCK_STEPS = 20
+TARGET_BLOCKS = 20
+# The point is the fastest quartile's edge of the block times, not their median: another process can
+# only ever slow a block down, and an estimate prices a run on an instance of its own.
+POINT_QUANTILE = 0.25
+EVAL_REPEATS = 3
 MIN_BLOCKS = 3
 
 
@@ -31,7 +37,7 @@ MIN_BLOCKS = 3
 class ShapeTiming:
     image_size: int | None
     batch_size: int
-    step_s: float          # median over blocks
+    step_s: float          # the fastest quartile's edge over blocks (see POINT_QUANTILE)
     step_s_low: float
     step_s_high: float
     steps_timed: int
@@ -48,7 +54,7 @@ class Calibration:
     measured_at: str = ""
 
     def epoch_seconds(self, recipe: Recipe, epoch: int) -> tuple[float, float, float]:
-        """(median, low, high) seconds of one epoch: its steps and its evaluation."""
+        """(point, low, high) seconds of one epoch: its steps and its evaluation."""
         from repro.train.loop import epoch_shape
 
         size, batch = epoch_shape(recipe, epoch)
@@ -127,6 +133,13 @@ class _Stepper:
         self.loss_sum += loss.detach().double() * y.shape[0]
 
 
+def _quantile(values: list[float], q: float) -> float:
+    """The q-quantile by linear interpolation between order statistics (statistics' "inclusive")."""
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
+
+
 def _batches(source, image_size, batch_size, generator):
     epoch = 1
     while True:
@@ -136,8 +149,8 @@ def _batches(source, image_size, batch_size, generator):
 
 def _time_shape(stepper: _Stepper, source, image_size, batch_size: int, budget_s: float) -> ShapeTiming:
     """Warm-up steps, then blocks of steps until the budget is spent (at least MIN_BLOCKS). A block
-    holds about a tenth of the budget, at least one step: a model that takes seconds a step on
-    this device is timed step by step instead of over-running the budget tenfold."""
+    holds about 1/TARGET_BLOCKS of the budget, at least one step: a model that takes seconds a step
+    on this device is timed step by step instead of over-running the budget many times."""
     import torch
 
     batches = _batches(source, image_size, batch_size, torch.Generator().manual_seed(0))
@@ -150,7 +163,7 @@ def _time_shape(stepper: _Stepper, source, image_size, batch_size: int, budget_s
         warm_total_s += warm_s
         if done >= MIN_WARMUP_STEPS and warm_total_s > budget_s:
             break                           # slow steps (a GPU recipe on a CPU): fewer warm-up steps
-    block_steps = max(1, min(MAX_BLOCK_STEPS, int(budget_s / 10 / max(warm_s, 1e-6))))
+    block_steps = max(1, min(MAX_BLOCK_STEPS, int(budget_s / TARGET_BLOCKS / max(warm_s, 1e-6))))
     samples: list[float] = []
     spent = 0.0
     while len(samples) < MIN_BLOCKS or spent < budget_s:
@@ -161,21 +174,24 @@ def _time_shape(stepper: _Stepper, source, image_size, batch_size: int, budget_s
         block = time.perf_counter() - t0
         samples.append(block / block_steps)
         spent += block
-    return ShapeTiming(image_size, batch_size, statistics.median(samples), min(samples), max(samples),
+    return ShapeTiming(image_size, batch_size, _quantile(samples, POINT_QUANTILE), min(samples), max(samples),
                        len(samples) * block_steps)
 
 
-def _time_eval(stepper: _Stepper, source, recipe: Recipe, image_size) -> float:
-    """Seconds to evaluate the real eval set: the source's eval set timed, scaled by image count."""
+def _time_eval(stepper: _Stepper, source, recipe: Recipe, image_size, budget_s: float) -> float:
+    """Seconds to evaluate the real eval set: the source's eval set timed warm (the fastest of up to
+    EVAL_REPEATS passes, fewer when one pass takes over a tenth of the budget), scaled by image count."""
     from repro.train.evaluate import evaluate
 
-    evaluate(stepper.step_model, source, recipe, stepper.device, image_size)   # warm-up
-    stepper.sync()
-    t0 = time.perf_counter()
-    evaluate(stepper.step_model, source, recipe, stepper.device, image_size)
-    stepper.sync()
-    seconds = time.perf_counter() - t0
-    return seconds * DATASETS[recipe.data.name].eval_images / source.info.num_eval
+    passes: list[float] = []
+    for _ in range(1 + EVAL_REPEATS):   # the first pass warms up
+        t0 = time.perf_counter()
+        evaluate(stepper.step_model, source, recipe, stepper.device, image_size)
+        stepper.sync()
+        passes.append(time.perf_counter() - t0)
+        if len(passes) >= 2 and passes[-1] > budget_s / 10:
+            break
+    return min(passes[1:]) * DATASETS[recipe.data.name].eval_images / source.info.num_eval
 
 
 def calibrate(recipe: Recipe, device: str = "cpu", budget_s: float = DEFAULT_BUDGET_S) -> Calibration:
@@ -198,6 +214,6 @@ def calibrate(recipe: Recipe, device: str = "cpu", budget_s: float = DEFAULT_BUD
     for size, batch in shapes:
         cal.shapes[(size, batch)] = _time_shape(stepper, source, size, batch, budget_s / len(shapes))
     for size in sorted({recipe.data.eval_size or s for s, _ in shapes}, key=lambda s: s or 0):
-        cal.eval_s[size] = _time_eval(stepper, source, recipe, size)
+        cal.eval_s[size] = _time_eval(stepper, source, recipe, size, budget_s)
     stepper.model.train()
     return cal
