@@ -11,7 +11,7 @@ follow runs as they go.
 """
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,29 @@ def plan(recipe: str | Recipe = "digits", **options: Any) -> Plan:
             options[key] = Path(options[key])
     if "overrides" in options:
         options["overrides"] = tuple(options["overrides"])
-    return make_plan(TrainRequest(recipe=recipe, **options))
+    return plan_request(TrainRequest(recipe=recipe, **options))
+
+
+def plan_request(request: TrainRequest) -> Plan:
+    """make_plan, and with `request.estimate` the time-to-target estimate its runs keep in run.json
+    (measured runs in the results folder, else a calibration on the run's device: seconds)."""
+    checked = make_plan(request)
+    if not request.estimate:
+        return checked
+    from repro.estimate import estimate_for_run
+
+    doc = estimate_for_run(checked.recipe, checked.device, checked.results_dir,
+                           world_size=checked.ranks.nproc_per_node * checked.ranks.nnodes)
+    return replace(checked, estimate=doc)
+
+
+def estimate(recipe: str | Recipe, **options: Any):
+    """Projected time and cost to target on every matching offer (repro.estimate.EstimateRequest's
+    fields as keywords); returns a repro.estimate.Estimate."""
+    from repro.estimate import EstimateRequest
+    from repro.estimate import estimate as run_estimate
+
+    return run_estimate(EstimateRequest(recipe=recipe, **options))
 
 
 def train(recipe: str | Recipe = "digits", *, events: Events | None = None, **options: Any) -> GroupResult:

@@ -14,8 +14,8 @@ from repro.commands.output import EXIT_CODES_HELP, ExitCode, Output
 def command_modules() -> tuple:
     """The command groups, imported when the parser is built: `main` installs the signal handlers
     first, so a SIGTERM during the second these imports take ends the process as documented."""
-    from repro.commands import bench, export, importing, lr_find, price, prices, report, reproduce, train
-    return (train, lr_find, report, price, prices, export, importing, reproduce, bench)
+    from repro.commands import bench, estimate, export, importing, lr_find, price, prices, report, reproduce, train
+    return (train, lr_find, estimate, report, price, prices, export, importing, reproduce, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

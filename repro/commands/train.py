@@ -8,7 +8,7 @@ from pathlib import Path
 from repro.commands.options import add_command, add_output_flags, add_results, add_snapshot
 from repro.commands.output import ExitCode, Output
 from repro.commands.progress import TrainPrinter
-from repro.orchestrator import GroupResult, TrainRequest, execute, make_plan
+from repro.orchestrator import GroupResult, TrainRequest, execute
 from repro.recipes import RECIPES, recipes_for
 
 # command → (dataset, default recipe, help)
@@ -43,6 +43,8 @@ def add_train_flags(p: argparse.ArgumentParser, default_recipe: str) -> None:
                    help="stop a run at the first evaluation that reaches the target")
     p.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
                    help="continue an interrupted run from its checkpoint.pt (same config and seed)")
+    p.add_argument("--estimate", action="store_true",
+                   help="estimate the time to target first and keep it in run.json (see `repro estimate`)")
     add_output_flags(p)
 
 
@@ -93,7 +95,7 @@ def request_from(args: argparse.Namespace) -> TrainRequest:
         snapshot_path=args.snapshot, stop_at_target=args.stop_at_target, gpus=getattr(args, "gpus", None),
         nnodes=getattr(args, "nnodes", 1), node_rank=getattr(args, "node_rank", 0),
         rdzv_endpoint=getattr(args, "rdzv_endpoint", None), resume=getattr(args, "resume", None),
-        command=tuple(sys.argv), family=args.family)
+        command=tuple(sys.argv), family=args.family, estimate=args.estimate)
 
 
 def exit_code(group: GroupResult) -> ExitCode:
@@ -103,9 +105,17 @@ def exit_code(group: GroupResult) -> ExitCode:
 
 
 def cmd_train(args: argparse.Namespace, out: Output) -> int:
-    plan = make_plan(request_from(args))
+    from repro import api
+    from repro.report.format import duration
+
+    plan = api.plan_request(request_from(args))
     for note in plan.notes:
         out.note(f"note: {note}")
+    if plan.estimate:
+        e = plan.estimate
+        out.record("estimate", e)
+        out.note(f"estimate: {duration(e['time_to_target_s'])} to target on {e['hardware']} "
+                 f"({duration(e['low_s'])}–{duration(e['high_s'])}, {e['basis']}); kept in run.json")
     return exit_code(execute(plan, TrainPrinter(out)))
 
 

@@ -115,7 +115,8 @@ class RunSession:
                  rank: int = 0, world_size: int = 1, device: str = "cpu",
                  price_snapshot_id: str | None = None, command: list[str] | None = None,
                  synthetic_data: bool = False, on_epoch: Callable[[dict], None] | None = None,
-                 sync: Callable[[], None] = lambda: None, resume: bool = False) -> None:
+                 sync: Callable[[], None] = lambda: None, resume: bool = False,
+                 estimate: dict | None = None) -> None:
         self.recipe = recipe
         self.is_writer = rank == 0 and run_dir is not None
         self.run_dir = Path(run_dir) if self.is_writer else None
@@ -133,6 +134,8 @@ class RunSession:
         started = store.iso(store.utc_now())
         self.record = new_record(run_dir=self.run_dir, recipe=recipe, seed=seed, group_id=group_id, device=device,
                                  world_size=world_size, synthetic_data=synthetic_data, started_at=started)
+        if estimate is not None:
+            self.record["estimate"] = estimate   # made before the run (repro.estimate), kept as it is
         if resume and self.is_writer:
             self._continue(store.read_json(self.run_dir / store.RUN_FILE))
         self.record["segments"].append(
@@ -158,7 +161,7 @@ class RunSession:
             raise store.StoreError(f"{self.run_dir}: recorded recipe hash {prior.get('recipe_hash')} differs from "
                                    f"{self.record['recipe_hash']}; resume with the recorded config")
         # provenance stays the first segment's (its command names --data); each segment notes its own command
-        for key in ("run_id", "group_id", "started_at", "outcome", "segments", "seed", "provenance"):
+        for key in ("run_id", "group_id", "started_at", "outcome", "segments", "seed", "provenance", "estimate"):
             if key in prior:
                 self.record[key] = prior[key]
         self._prior_session_s = float(prior["outcome"].get("session_s") or 0.0)

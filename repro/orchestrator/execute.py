@@ -92,7 +92,7 @@ def run_one(plan: Plan, seed: int, events: Events) -> RunResult:
                         synthetic=plan.synthetic, resume=plan.resume_dir is not None, group_id=plan.group_id,
                         price_snapshot_id=plan.snapshot_id, command=list(plan.command),
                         on_epoch=events.epoch_ended, on_batch=events.batch_done,
-                        stop_at_target=plan.stop_at_target)
+                        stop_at_target=plan.stop_at_target, estimate=plan.estimate)
     signum, error = None, None
     try:
         run_recipe(plan.recipe, opts)

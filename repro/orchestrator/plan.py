@@ -37,6 +37,7 @@ class Plan:
     resume_dir: Path | None = None
     command: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()      # things worth saying before the runs start
+    estimate: dict | None = None     # repro.estimate's projection for this hardware, kept in run.json
 
     @property
     def recipe_dir(self) -> Path:

@@ -36,3 +36,4 @@ class TrainRequest:
     resume: Path | None = None
     command: tuple[str, ...] = ()
     family: str | None = None        # the command that asked (digits, cifar, imagenet); None: any recipe
+    estimate: bool = False           # keep a time-to-target estimate in run.json (repro.api attaches it)

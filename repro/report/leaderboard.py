@@ -17,7 +17,7 @@ from repro.harness.stats import summarize
 from repro.pricing.money import to_decimal
 from repro.report.comparable import TASKS, counted_time, reasons
 from repro.report.markets import LABELS, MARKETS, amount_of, cheapest, missing_reasons
-from repro.report.summary import ENDED_STATUSES, not_counted_reason
+from repro.report.summary import ENDED_STATUSES, not_counted_reason, signed_percent
 
 # Columns a board omits, with a footnote, when no row has a value for them
 OPTIONAL_COLUMNS = {"framework": "Framework", "version": "Code version", "reported": "Reported cost"}
@@ -104,7 +104,17 @@ def _entry(group_runs: list[dict]) -> dict | None:
         "runs": [{"run_id": r["run_id"], "seed": r["seed"], "status": r["status"],
                   "reached": r["reached"], "time_to_target_s": r["time_to_target_s"],
                   "href": r["href"]} for r in attempts],
+        # the estimate the group's runs kept (repro estimate / --estimate) against its olympic mean
+        "estimate": _group_estimate(attempts, summary["olympic_mean_s"]),
     }
+
+
+def _group_estimate(attempts: list[dict], actual_s: float | None) -> dict | None:
+    first = next((r["estimate"] for r in attempts if r.get("estimate")), None)
+    if first is None:
+        return None
+    error = (first["time_to_target_s"] - actual_s) / actual_s if actual_s else None
+    return {**first, "error": error, "error_text": signed_percent(error) if error is not None else None}
 
 
 def _time_key(entry: dict) -> tuple:

@@ -5,6 +5,7 @@ string; a run with no cost.json is "not priced", never $0.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -159,7 +160,34 @@ def summarize_run(record: RunRecord, errors: list[str], page: str | None = None,
         "costs": _cost_rows(cost) if cost else [],
         "unmatched": list(cost.get("unmatched", [])) if cost else [],
         **board_fields(data),
+        # -- estimate against actual: run.json's `estimate` (repro estimate / --estimate), kept apart --
+        "estimate": estimate_vs_actual(data.get("estimate"), outcome.get("time_to_target_s") if reached else None),
     }
+
+
+def _seconds(value) -> float | None:
+    ok = type(value) in (int, float) and math.isfinite(value) and value >= 0
+    return float(value) if ok else None
+
+
+def signed_percent(fraction: float) -> str:
+    return f"{fraction * 100:+.0f} %"
+
+
+def estimate_vs_actual(estimate, actual_s: float | None) -> dict | None:
+    """What run.json's estimate said and how far off it was: error = (estimate − actual) / actual,
+    positive when the estimate was too long. None without a usable estimate."""
+    if not isinstance(estimate, dict):
+        return None
+    point = _seconds(estimate.get("time_to_target_s"))
+    if point is None:
+        return None
+    low, high = _seconds(estimate.get("low_s")), _seconds(estimate.get("high_s"))
+    actual = _seconds(actual_s)
+    error = (point - actual) / actual if actual else None
+    return {"time_to_target_s": point, "low_s": low, "high_s": high, "basis": str(estimate.get("basis") or "?"),
+            "error": error, "error_text": signed_percent(error) if error is not None else None,
+            "within_range": (low <= actual <= high) if None not in (low, high, actual) else None}
 
 
 def not_counted_reason(run: dict) -> str | None:

@@ -59,6 +59,7 @@ class TrainOptions:
     on_epoch: Callable[[dict], None] | None = None
     on_batch: Callable[[int, int, int], None] | None = None   # (epoch, batches done, batches)
     stop_at_target: bool = False
+    estimate: dict | None = None        # kept in run.json as it is (repro.estimate)
     # a checkpoint per 0.3-s digits epoch would cost more than the whole harness
     checkpoint_every_s: float = 60.0
 
@@ -91,7 +92,7 @@ def run_recipe(recipe: Recipe, opts: TrainOptions) -> RunSession:
                          rank=rank, world_size=world_size, device=str(opts.device),
                          price_snapshot_id=opts.price_snapshot_id, command=opts.command,
                          synthetic_data=opts.synthetic, on_epoch=opts.on_epoch, resume=opts.resume,
-                         sync=torch.cuda.synchronize if on_gpu else (lambda: None))
+                         sync=torch.cuda.synchronize if on_gpu else (lambda: None), estimate=opts.estimate)
     with session.guard():
         ctx = dist_.setup(opts.device)
         blob = ckpt.load(Path(opts.run_dir) / CHECKPOINT_FILE, recipe_hash=recipe.hash()) if opts.resume else None
