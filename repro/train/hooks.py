@@ -54,12 +54,13 @@ class Lookahead:
 
     def __init__(self, model: nn.Module, *, every: int, base: float, power: float, total: int) -> None:
         self.every, self.base, self.power, self.total = every, base, power, max(1, total)
+        # airbench's alpha_schedule, in float32 as it builds it, read to the host once here and not
+        # per training step (a read in the step drains a GPU's queue; repro.bench.syncs counts them)
+        self.schedule = (base ** every * (torch.arange(self.total + 1) / self.total) ** power).tolist()
         self.average = {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
 
     def decay(self, step: int) -> float:
-        # float32, as airbench builds its alpha_schedule tensor
-        fraction = torch.tensor(step, dtype=torch.float32) / self.total
-        return float(self.base ** self.every * fraction ** self.power)
+        return self.schedule[min(step, self.total)]
 
     def after_step(self, model: nn.Module, step: int) -> None:
         """`step`: optimiser steps done so far (1 after the first)."""
