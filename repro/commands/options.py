@@ -32,3 +32,14 @@ def add_results(p: argparse.ArgumentParser, help: str = "results directory (defa
 def add_snapshot(p: argparse.ArgumentParser) -> None:
     p.add_argument("--snapshot", type=Path, default=None, metavar="CSV",
                    help="price snapshot CSV (default: $REPRO_PRICE_SNAPSHOT or the shipped one)")
+
+
+def count_at_least_one(text: str) -> int:
+    """argparse type of a count (GPUs, vCPUs, nodes): a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a count must be a whole number >= 1")
+    return value

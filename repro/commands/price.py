@@ -7,7 +7,7 @@ import warnings
 from decimal import Decimal
 from pathlib import Path
 
-from repro.commands.options import add_command, add_output_flags
+from repro.commands.options import add_command, add_output_flags, count_at_least_one
 from repro.commands.output import ExitCode, Output
 from repro.harness.store import COST_FILE, RUN_FILE, atomic_write_json, read_json
 from repro.pricing.billing import cost_for_run, format_cost_lines
@@ -34,22 +34,12 @@ def register(sub) -> None:
                    help="snapshot CSV or shipped id, e.g. dawnbench-2018-04 (default: the current one)")
     p.add_argument("--dry-run", action="store_true", help="print the prices, write no cost.json")
     p.add_argument("--hardware", metavar="MODEL:COUNT", help="an entry's GPUs per node when its text does not say")
-    p.add_argument("--nodes", type=_positive, default=None, help="nodes of an entry given --hardware (default 1)")
+    p.add_argument("--nodes", type=count_at_least_one, default=None, help="nodes of an entry given --hardware (default 1)")
     p.add_argument("--target", metavar="top1:94", help="an entry's target when its folder does not imply one")
     p.add_argument("--max-age-days", type=float, default=DEFAULT_MAX_AGE_DAYS,
                    help=f"flag the snapshot stale beyond this age (default {DEFAULT_MAX_AGE_DAYS})")
     add_output_flags(p)
     p.set_defaults(func=cmd_price)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
-    return value
 
 
 def _numbers(row: dict) -> dict:

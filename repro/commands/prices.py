@@ -5,7 +5,7 @@ import argparse
 import warnings
 from pathlib import Path
 
-from repro.commands.options import add_command, add_output_flags
+from repro.commands.options import add_command, add_output_flags, count_at_least_one
 from repro.commands.output import ExitCode, Output
 from repro.harness.gpu_names import normalize_gpu_name
 from repro.pricing.catalog import DEFAULT_MAX_AGE_DAYS, MARKETS, SNAPSHOT_ENV, Snapshot, load_snapshot
@@ -20,16 +20,6 @@ def _csv_list(values: list[str] | None, default: tuple[str, ...]) -> tuple[str, 
     if not values:
         return default
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: a count must be a whole number >= 1")
-    return value
 
 
 def _seconds(text: str) -> float:
@@ -64,8 +54,8 @@ def register(sub) -> None:
 
 def _add_show_flags(show: argparse.ArgumentParser) -> None:
     show.add_argument("--gpu", help="GPU model, reported name or MODEL:COUNT (SkyPilot's syntax), e.g. V100:8")
-    show.add_argument("--count", type=_count, default=None, help="number of GPUs per instance (default: any)")
-    show.add_argument("--vcpus", type=_count, default=None, help="vCPUs of a CPU-only instance")
+    show.add_argument("--count", type=count_at_least_one, default=None, help="number of GPUs per instance (default: any)")
+    show.add_argument("--vcpus", type=count_at_least_one, default=None, help="vCPUs of a CPU-only instance")
     show.add_argument("--market", choices=MARKETS, default=None, help="on-demand or spot (default: both)")
     show.add_argument("--provider", default=None, help="aws, gcp, azure, lambda, paperspace (default: all)")
     show.add_argument("--snapshot", default=None, metavar="CSV|ID",
@@ -109,7 +99,7 @@ def _wanted(args: argparse.Namespace, out: Output) -> tuple[str | None, int | No
         name, _, spec = args.gpu.partition(":")
         if spec:
             try:
-                spec_count = _count(spec)
+                spec_count = count_at_least_one(spec)
             except argparse.ArgumentTypeError as exc:
                 out.error(f"--gpu {args.gpu}: {exc}")
                 return None

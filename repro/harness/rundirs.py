@@ -82,7 +82,8 @@ def liveness(record: dict) -> str | None:
     return "running"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this machine (it may be another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -105,7 +106,7 @@ def _staging_is_dead(path: str) -> bool:
             return liveness(store.read_json(run_json)) == STALE
         except store.StoreError:
             pass   # the first run.json is written atomically: a damaged one is not a live run's
-    return age_s > EMPTY_STAGING_GRACE_S and not _pid_alive(pid)
+    return age_s > EMPTY_STAGING_GRACE_S and not pid_alive(pid)
 
 
 def remove_stale_staging(results_dir: Path | str) -> list[str]:

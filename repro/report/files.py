@@ -11,6 +11,7 @@ import shutil
 import stat
 from pathlib import Path
 
+from repro.harness.rundirs import pid_alive
 from repro.harness.store import atomic_write_text
 
 STAGING_PREFIX = ".staging-"
@@ -62,16 +63,6 @@ def write_staged(out_dir: Path | str, path: str, text: str) -> None:
     os.replace(temp, path)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clear_staging(out_dir: Path | str) -> None:
     """Remove the staging folders of this build and of builds whose process is gone (a build killed
     half-way); those of another build still at work stay. Called as a build starts and ends."""
@@ -84,7 +75,7 @@ def clear_staging(out_dir: Path | str) -> None:
     except (FileNotFoundError, NotADirectoryError):
         return
     for folder, pid in found:
-        if not pid.isdigit() or int(pid) == os.getpid() or not _alive(int(pid)):
+        if not pid.isdigit() or int(pid) == os.getpid() or not pid_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
 
 
