@@ -67,7 +67,7 @@ def _usd(rate: str, seconds: float) -> str:
 def price(projection: Projection, snapshot: Snapshot, markets: tuple[str, ...]) -> tuple[list[dict], list[dict]]:
     """(priced rows, provider × market pairs with no offer) of one projection."""
     cost = price_seconds(projection.hardware.for_pricing(), projection.time_to_target_s, snapshot,
-                         session_s=projection.run_s)
+                         session_s=projection.run_s, every_offer=True)
     rows = []
     for row in cost["rows"]:
         if row["market"] not in markets:

@@ -74,9 +74,16 @@ def describe_hardware(match: dict[str, Any]) -> str:
 
 
 def find_offer(snapshot: Snapshot, match: dict[str, Any], provider: str, market: str) -> Offer | None:
-    """GPU runs: exact GPU model and per-node count. CPU runs: exactly the run's vCPUs; where the
-    provider sells no such size, the smallest CPU instance that holds the run (fewer vCPUs never
-    holds it), since that is the machine one would have to rent there."""
+    """The cheapest of `matching_offers`, or None."""
+    hits = matching_offers(snapshot, match, provider, market)
+    return hits[0] if hits else None
+
+
+def matching_offers(snapshot: Snapshot, match: dict[str, Any], provider: str, market: str) -> list[Offer]:
+    """The provider's offers on this market that hold one node of the run, cheapest first. GPU runs:
+    exact GPU model and per-node count. CPU runs: exactly the run's vCPUs; where the provider sells
+    no such size, the smallest CPU instance that holds the run (fewer vCPUs never holds it), since
+    that is the machine one would have to rent there."""
     if match["gpu_count"] == 0:
         hits = snapshot.find(provider=provider, market=market, gpu_count=0, vcpus=match["vcpus"])
         if not hits:
@@ -87,7 +94,7 @@ def find_offer(snapshot: Snapshot, match: dict[str, Any], provider: str, market:
     else:
         hits = snapshot.find(provider=provider, market=market, gpu_model=match["gpu_model"],
                              gpu_count=match["gpu_count"])
-    return hits[0] if hits else None
+    return hits
 
 
 # Why a whole market is absent, where that is a fact about the provider rather than the snapshot
@@ -208,8 +215,9 @@ def _cost_header(run: dict[str, Any], snapshot: Snapshot, match: dict[str, Any],
 
 
 def cost_for_run(run: dict[str, Any], snapshot: Snapshot, *, max_age_days: float = DEFAULT_MAX_AGE_DAYS,
-                 now: datetime | None = None) -> dict[str, Any]:
-    """The cost.json document for a run record (the parsed run.json)."""
+                 now: datetime | None = None, every_offer: bool = False) -> dict[str, Any]:
+    """The cost.json document for a run record (the parsed run.json): one row per provider and
+    market, its cheapest offer that holds the run; with `every_offer`, a row for each such offer."""
     now = now or datetime.now(timezone.utc)
     match = run_hardware(run.get("hardware") or {})
     outcome = run.get("outcome") or {}
@@ -219,20 +227,26 @@ def cost_for_run(run: dict[str, Any], snapshot: Snapshot, *, max_age_days: float
     cost = _cost_header(run, snapshot, match, max_age_days, now)
     for provider in sorted(set(snapshot.providers()) | set(ALWAYS_LISTED)):
         for market in MARKETS:
-            offer = find_offer(snapshot, match, provider, market)
-            if offer is None:
+            offers = matching_offers(snapshot, match, provider, market)
+            if not offers:
                 cost["unmatched"].append({"provider": provider, "market": market,
                                           "reason": unmatched_reason(snapshot, match, provider, market)})
                 continue
-            row = cost_row(offer, time_to_target_s, sessions, match["nodes"])
-            if reached and time_to_target_s is None:
-                row["notes"] = ["run.json says the target was reached but records no usable time_to_target_s: "
-                                "no benchmark cost" if n.startswith("target not reached") else n for n in row["notes"]]
-            if match["gpu_count"] == 0 and offer.vcpus != match["vcpus"]:
-                row["notes"].append(f"no {match['vcpus']}-vCPU {provider} instance: priced on the smallest "
-                                    f"that holds the run ({offer.vcpus} vCPUs)")
-            cost["rows"].append(row)
+            for offer in offers if every_offer else offers[:1]:
+                cost["rows"].append(_offer_row(offer, match, time_to_target_s, sessions, reached))
     return cost
+
+
+def _offer_row(offer: Offer, match: dict[str, Any], time_to_target_s: float | None,
+               sessions: tuple[list[float], list[str]], reached: bool) -> dict[str, Any]:
+    row = cost_row(offer, time_to_target_s, sessions, match["nodes"])
+    if reached and time_to_target_s is None:
+        row["notes"] = ["run.json says the target was reached but records no usable time_to_target_s: "
+                        "no benchmark cost" if n.startswith("target not reached") else n for n in row["notes"]]
+    if match["gpu_count"] == 0 and offer.vcpus != match["vcpus"]:
+        row["notes"].append(f"no {match['vcpus']}-vCPU {offer.provider} instance: priced on the smallest "
+                            f"that holds the run ({offer.vcpus} vCPUs)")
+    return row
 
 
 def price_run(run_dir: str | Path, snapshot: Snapshot | None = None, *,

@@ -19,10 +19,11 @@ from repro.pricing.catalog import DEFAULT_MAX_AGE_DAYS, Snapshot
 
 def price_seconds(hardware: dict[str, Any], seconds: float, snapshot: Snapshot, *,
                   session_s: float | None = None, max_age_days: float = DEFAULT_MAX_AGE_DAYS,
-                  now: datetime | None = None, nodes: int | None = None) -> dict[str, Any]:
+                  now: datetime | None = None, nodes: int | None = None, every_offer: bool = False) -> dict[str, Any]:
     """The cost document (same shape as cost.json, without run_id) of `seconds` to target on
     `hardware`: benchmark cost for those seconds, billed cost for `session_s` (default: the same
-    seconds, one session) under each provider's rule, on every market the snapshot has."""
+    seconds, one session) under each provider's rule, on every market the snapshot has; one row per
+    provider and market (its cheapest offer), or with `every_offer` one per offer that holds the run."""
     accelerator = "cuda" if hardware.get("gpu_count") else "cpu"
     hw = {"accelerator": accelerator, **hardware}
     if nodes is not None:
@@ -30,6 +31,6 @@ def price_seconds(hardware: dict[str, Any], seconds: float, snapshot: Snapshot, 
     run = {"hardware": hw,
            "outcome": {"reached": True, "time_to_target_s": float(seconds),
                        "session_s": float(seconds if session_s is None else session_s)}}
-    cost = cost_for_run(run, snapshot, max_age_days=max_age_days, now=now)
+    cost = cost_for_run(run, snapshot, max_age_days=max_age_days, now=now, every_offer=every_offer)
     cost.pop("run_id", None)
     return cost

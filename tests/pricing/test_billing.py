@@ -258,3 +258,16 @@ def test_rules_have_sources_and_dates():
         assert rule.source.startswith("https://") and rule.read_on.isoformat() == "2026-11-29", name
     assert RULES["lambda"].billed_seconds(61) == 120 and RULES["lambda"].billed_seconds(1) == 60
     assert RULES["paperspace"].verified is False and RULES["paperspace"].caveat
+
+
+def test_every_offer_prices_each_instance_that_holds_the_run_cheapest_stays_first():
+    snapshot = load_snapshot()
+    one = price_seconds({"gpu_model": "V100", "gpu_count": 8}, 600.0, snapshot, now=NOW)
+    every = price_seconds({"gpu_model": "V100", "gpu_count": 8}, 600.0, snapshot, now=NOW, every_offer=True)
+    offers = snapshot.find(gpu_model="V100", gpu_count=8)
+    assert len(every["rows"]) == len(offers) > len(one["rows"])
+    assert len({(r["provider"], r["market"]) for r in one["rows"]}) == len(one["rows"])
+    for row in one["rows"]:                        # the one row per provider and market is its cheapest
+        same = [r for r in every["rows"] if (r["provider"], r["market"]) == (row["provider"], row["market"])]
+        assert row == same[0] and all(Decimal(r["usd_per_hour"]) >= Decimal(row["usd_per_hour"]) for r in same)
+    assert every["unmatched"] == one["unmatched"]
