@@ -68,6 +68,8 @@ RUN_VARIANTS = [
     ("run.json", "outcome.time_to_target_s", "1e999"),
     ("run.json", "schema_version", "2"),
     ("run.json", "provenance.command", '"repro digits"'),
+    ("run.json", "provenance.git_sha", "1"),                   # found by a fresh-clone run: crashed the boards
+    ("run.json", "provenance.git_dirty", '"yes"'),
 ]
 COST_VARIANTS = [
     ("cost.json", "rows", '"x"'),
