@@ -79,6 +79,7 @@ class _Run:
     generator: torch.Generator | None = None
     pos: ckpt.Position | None = None
     last_checkpoint_s: float = 0.0
+    epoch_ended_s: float = 0.0          # when the last epoch's record was written
     lookahead: hooks.Lookahead | None = None
     frozen: list[nn.Parameter] | None = None
 
@@ -176,6 +177,10 @@ def _train(run: _Run) -> None:
         for epoch in range(run.pos.epoch, run.recipe.epochs + 1):
             reached = _epoch(run, epoch, stop)
             if dist_.any_rank(bool(stop), run.ctx):
+                # the signal came after the epoch's last step check (in its evaluation, say): the
+                # checkpoint at this epoch boundary is what a resume continues from
+                if run.last_checkpoint_s < run.epoch_ended_s:
+                    _save(run, run.generator.get_state(), ckpt.Position(epoch + 1, 0, run.pos.step, 0.0, 0, 0, 0))
                 raise Interrupted(stop.signum or signal.SIGTERM)
             if reached and run.opts.stop_at_target:
                 break
@@ -204,6 +209,7 @@ def _epoch(run: _Run, epoch: int, stop: StopFlag) -> bool:
     if unreadable:
         row["unreadable_images"] = len(unreadable)
     session.epoch_end(epoch, row)
+    run.epoch_ended_s = time.perf_counter()
     due = epoch == recipe.epochs or time.perf_counter() - run.last_checkpoint_s >= run.opts.checkpoint_every_s
     if dist_.any_rank(due, run.ctx):  # every rank decides alike: _save ends in a barrier
         _save(run, run.generator.get_state(), ckpt.Position(epoch + 1, 0, run.pos.step, 0.0, 0, 0, 0))

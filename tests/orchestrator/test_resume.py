@@ -35,6 +35,25 @@ def _sigterm_at(monkeypatch, epoch: int, batch: int) -> None:
     monkeypatch.setitem(globals(), "_PREEMPTED", Preempted)
 
 
+def _sigterm_in_evaluation(monkeypatch, epoch: int) -> None:
+    """Make the digits source send this process SIGTERM while `epoch` is being evaluated (after the
+    epoch's last step check)."""
+    from repro.train.data import digits
+
+    class PreemptedInEval(digits.DigitsData):
+        evaluations = 0
+
+        def eval_batches(self, batch_size, image_size=None):
+            type(self).evaluations += 1
+            for i, b in enumerate(super().eval_batches(batch_size, image_size)):
+                if (type(self).evaluations, i) == (epoch, 0):
+                    os.kill(os.getpid(), signal.SIGTERM)
+                yield b
+
+    monkeypatch.setitem(registry.MODULES, "digits", __name__)
+    monkeypatch.setitem(globals(), "_PREEMPTED", PreemptedInEval)
+
+
 def check(recipe, **kwargs):
     from repro.train.data import digits
     return digits.check(recipe, **kwargs)
@@ -180,3 +199,24 @@ def test_cli_sigterm_and_resume_on_a_jpeg_tree(tmp_path):
     assert done["outcome"]["final"] == want["outcome"]["final"]
     assert [e["image_size"] for e in done["outcome"]["epochs"]] == [32, 32, 64]
     assert [s["status"] for s in done["segments"]] == ["interrupted", "finished"]
+
+
+def test_sigterm_during_evaluation_checkpoints_the_epoch_boundary_and_resume_matches(tmp_path, monkeypatch,
+                                                                                      uninterrupted):
+    """A spot preemption that lands in an epoch's evaluation: no step check follows it in that epoch,
+    so the checkpoint is written at the epoch boundary before the run ends (found by a fresh-clone
+    run of the SkyPilot job test, where a missing checkpoint made the restart start over)."""
+    epochs = uninterrupted["outcome"]["epochs"]
+    _sigterm_in_evaluation(monkeypatch, epoch=1)
+    first = api.train("digits", epochs=2, seed=4, target=epochs[1]["top1"], results_dir=tmp_path)
+    assert first.interrupted
+    run_dir = Path(first.runs[0].run_dir)
+    record = store.load_run(run_dir).data
+    assert record["status"] == "interrupted" and [e["epoch"] for e in record["outcome"]["epochs"]] == [1]
+    pos = ckpt.load(run_dir / store.CHECKPOINT_FILE)["position"]
+    assert (pos.epoch, pos.batches_done) == (2, 0)
+    monkeypatch.undo()
+    assert api.train("digits", resume=run_dir).ok
+    done = store.load_run(run_dir).data
+    for a, b in zip(done["outcome"]["epochs"], epochs, strict=True):
+        assert (a["epoch"], a["top1"], a["eval_loss"]) == (b["epoch"], b["top1"], b["eval_loss"])
