@@ -82,8 +82,8 @@ def check_ended_in_order(results, returncode: int, err: str) -> dict:
     readable run.json, no run left `running`, at most one `interrupted` (the one under way) and a
     group file that says the group was interrupted whenever a run is. Returns {run_id: status}.
     A SIGTERM that lands before Python has run repro's first line, or after its last, ends the
-    process by the signal itself (-15 here, 143 in a shell, as documented): then nothing was written,
-    or everything was."""
+    process by the signal itself (-15 here, 143 in a shell or through an init such as tini, as
+    documented): then nothing was written, or everything was (a `complete` group of finished runs)."""
     assert returncode in (0, 143, -signal.SIGTERM), err[-2000:]
     statuses = {}
     for run_dir in sorted(results.glob("digits/*")):
@@ -97,7 +97,11 @@ def check_ended_in_order(results, returncode: int, err: str) -> dict:
         assert len(groups) == 1, "a group whose runs left directories has a group file"
         group = store.read_json(groups[0])
         assert {e["run_id"] for e in group["runs"]} == set(statuses)
-        if returncode == 143:
+        if group["status"] == "complete":
+            # every planned run finished and recorded: true whatever came after (a SIGTERM after the
+            # last line ends the process by the signal itself: -15, or 143 through an init like tini)
+            assert set(statuses.values()) == {"finished"} and len(statuses) == group["planned_runs"], group
+        elif returncode == 143:
             assert group["status"] == "interrupted" and group["interrupted_by"] == "SIGTERM"
         if returncode == -signal.SIGTERM:
             assert group["status"] == "complete", "killed by the signal itself while runs were under way"
